@@ -1,0 +1,7 @@
+//! The domain: what things *are* — loan products and the schedules they
+//! oblige, cases (an enterprise, its investment, channels and household).
+//! How they are valued lives in [`crate::engine`].
+
+pub mod case;
+pub mod product;
+pub mod schedule;

@@ -1,0 +1,156 @@
+//! The command line: argument definitions and dispatch. Each command lives in
+//! its own `cmd_*` module; this file only parses and maps outcomes to exit
+//! codes (0 success, 1 finished with rejected input rows, 2 error).
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use super::files::Sink;
+use super::render::Format;
+use crate::Result;
+
+/// terrace: appraise MSE upgrading investments and design the loan products
+/// that finance them.
+#[derive(Debug, Parser)]
+#[command(name = "terrace", version, about, long_about = None)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate many cash-flow series from a long CSV (series_id,period,amount
+    /// or series_id,date,amount): NPV, IRR with status, MIRR, payback.
+    Flows(FlowsArgs),
+    /// Print a loan product's repayment schedule and its APR/EIR.
+    Schedule(ScheduleArgs),
+    /// Appraise a case: project view and, per loan product, financing view.
+    Appraise(AppraiseArgs),
+}
+
+/// Where and how a command writes its result.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write to FILE instead of standard output (written to a temporary name
+    /// and renamed when complete).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl OutputArgs {
+    /// Opens the destination.
+    pub fn sink(&self) -> Result<Sink> {
+        Sink::open(self.output.as_deref())
+    }
+}
+
+/// Arguments of `terrace flows`.
+#[derive(Debug, Clone, Args)]
+pub struct FlowsArgs {
+    /// Long CSV: `series_id,period,amount` or `series_id,date,amount`.
+    pub file: PathBuf,
+    /// Discount rate per period (annual for dated series), e.g. 0.1.
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    pub rate: f64,
+    /// MIRR finance rate (default: --rate).
+    #[arg(long, allow_negative_numbers = true)]
+    pub finance_rate: Option<f64>,
+    /// MIRR reinvestment rate (default: --rate).
+    #[arg(long, allow_negative_numbers = true)]
+    pub reinvest_rate: Option<f64>,
+    /// Output options.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// Arguments of `terrace schedule`.
+#[derive(Debug, Clone, Args)]
+pub struct ScheduleArgs {
+    /// Loan product file (TOML), e.g. products/upgrading-60m-grace.toml.
+    #[arg(long, value_name = "FILE")]
+    pub product: PathBuf,
+    /// Amount lent, in the currency's units, e.g. 1000 or 1250.50.
+    #[arg(long)]
+    pub principal: String,
+    /// Disbursement month YYYY-MM; places harvest months on the calendar.
+    #[arg(long, value_name = "YYYY-MM", default_value = "2026-01")]
+    pub start: String,
+    /// Override the product's nominal annual rate, e.g. 0.24.
+    #[arg(long)]
+    pub annual_rate: Option<String>,
+    /// Override the product's tenor in months.
+    #[arg(long)]
+    pub tenor_months: Option<u32>,
+    /// Override the product's grace period in months.
+    #[arg(long)]
+    pub grace_months: Option<u32>,
+    /// Output options.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// Arguments of `terrace appraise`.
+#[derive(Debug, Clone, Args)]
+pub struct AppraiseArgs {
+    /// Case file (TOML), e.g. data/cases/kenya-avocado.toml.
+    pub case: PathBuf,
+    /// A loan product file; repeat for several.
+    #[arg(long, value_name = "FILE")]
+    pub product: Vec<PathBuf>,
+    /// Every `*.toml` product in a directory.
+    #[arg(long, value_name = "DIR")]
+    pub products: Option<PathBuf>,
+    /// Output options.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// Whether a command that finished had to reject some input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything was read and evaluated.
+    Complete,
+    /// The command finished, but some input rows were rejected and reported.
+    SomeRejected,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match &cli.command {
+        Command::Flows(a) => super::cmd_flows::run(a),
+        Command::Schedule(a) => super::cmd_schedule::run(a),
+        Command::Appraise(a) => super::cmd_appraise::run(a),
+    };
+    match result {
+        Ok(Outcome::Complete) => 0,
+        Ok(Outcome::SomeRejected) => 1,
+        Err(e) if is_broken_pipe(&e) => 0,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn is_broken_pipe(e: &crate::Error) -> bool {
+    use std::error::Error as _;
+    e.source()
+        .and_then(|s| s.downcast_ref::<io::Error>())
+        .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+}

@@ -1,0 +1,140 @@
+//! Reading input files and writing results.
+//!
+//! Input: a UTF-8 byte-order mark is accepted and dropped; an empty file or
+//! invalid UTF-8 is an error naming the file. Output: a [`Sink`] writes to
+//! standard output or to a temporary file beside the destination that is
+//! renamed only when the command succeeds, so an interrupted run never
+//! leaves a half-written result that looks whole.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::{Error, ErrorKind, Result};
+
+/// Reads a whole text file, dropping a UTF-8 BOM. Empty files are refused.
+pub fn read_text(path: &Path) -> Result<String> {
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .map_err(|e| Error::io(path, e))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::new(
+            ErrorKind::Parse,
+            format!(
+                "expected UTF-8 text, found invalid byte at offset {}",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+        .with_file(path)
+    })?;
+    let text = text
+        .strip_prefix('\u{feff}')
+        .map(str::to_owned)
+        .unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(
+            Error::new(ErrorKind::Parse, "expected content, found an empty file").with_file(path),
+        );
+    }
+    Ok(text)
+}
+
+/// Opens a file for streaming reads, skipping a UTF-8 BOM if present.
+pub fn open_reader(path: &Path) -> Result<Box<dyn io::BufRead>> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = io::BufReader::with_capacity(1 << 16, file);
+    let head = io::BufRead::fill_buf(&mut reader).map_err(|e| Error::io(path, e))?;
+    if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        io::BufRead::consume(&mut reader, 3);
+    }
+    Ok(Box::new(reader))
+}
+
+/// Lists the `*.toml` files of a directory, sorted by name so runs are
+/// reproducible.
+pub fn toml_files_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            "expected at least one *.toml file, found none",
+        )
+        .with_file(dir));
+    }
+    Ok(files)
+}
+
+/// Where a command's output goes: standard output, or a file committed by
+/// renaming a temporary file when [`Sink::finish`] is called.
+pub struct Sink {
+    writer: BufWriter<Box<dyn Write>>,
+    target: Option<(PathBuf, PathBuf)>,
+}
+
+impl Sink {
+    /// Standard output when `path` is `None`, else a temporary file beside `path`.
+    pub fn open(path: Option<&Path>) -> Result<Sink> {
+        match path {
+            None => Ok(Sink {
+                writer: BufWriter::new(Box::new(io::stdout().lock())),
+                target: None,
+            }),
+            Some(path) => {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let tmp = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+                let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+                Ok(Sink {
+                    writer: BufWriter::new(Box::new(file)),
+                    target: Some((tmp, path.to_path_buf())),
+                })
+            }
+        }
+    }
+
+    /// The writer to render into.
+    pub fn writer(&mut self) -> &mut dyn Write {
+        &mut self.writer
+    }
+
+    /// Flushes and, for a file, renames the temporary file into place.
+    pub fn finish(mut self) -> Result<()> {
+        let target = self.target.take();
+        let dest = target
+            .as_ref()
+            .map_or_else(|| PathBuf::from("<stdout>"), |(_, d)| d.clone());
+        self.writer.flush().map_err(|e| Error::io(&dest, e))?;
+        if let Some((tmp, dest)) = target {
+            std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&dest, e))?;
+        }
+        Ok(())
+    }
+
+    /// Maps a write error to an [`Error`] naming the destination.
+    pub fn io_error(&self, e: io::Error) -> Error {
+        Error::io(
+            self.target
+                .as_ref()
+                .map_or_else(|| PathBuf::from("<stdout>"), |(_, d)| d.clone()),
+            e,
+        )
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        // A sink dropped without `finish` belongs to a failed run: remove the
+        // partial file rather than leave it beside the real output.
+        if let Some((tmp, _)) = &self.target {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}

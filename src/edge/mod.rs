@@ -1,0 +1,9 @@
+//! The edges: files, the terminal and the command line. The only layer that
+//! touches the file system, clap or standard output.
+
+pub mod cli;
+pub mod cmd_appraise;
+pub mod cmd_flows;
+pub mod cmd_schedule;
+pub mod files;
+pub mod render;

@@ -1,0 +1,5 @@
+//! Engines: how things are valued. Plain functions over cash-flow slices,
+//! products and cases.
+
+pub mod appraisal;
+pub mod flows;

@@ -1,0 +1,5 @@
+//! Core maths: money and rounding, time value of money, statistics.
+//! Nothing here knows about loans, cases or files.
+
+pub mod money;
+pub mod tvm;

@@ -1,0 +1,226 @@
+//! Exact money: parsing from text without passing through `f64`, named
+//! rounding strategies, and the one place where contract amounts become
+//! model numbers.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::{Error, Result};
+
+/// How contract amounts are rounded to the currency's minor unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rounding {
+    /// Half to even ("banker's rounding"): 0.125 → 0.12, 0.135 → 0.14.
+    #[default]
+    HalfEven,
+    /// Half away from zero ("commercial rounding"): 0.125 → 0.13.
+    HalfUp,
+    /// Toward zero (truncate).
+    Down,
+    /// Away from zero.
+    Up,
+}
+
+impl Rounding {
+    /// The `rust_decimal` strategy this names.
+    pub fn strategy(self) -> RoundingStrategy {
+        match self {
+            Rounding::HalfEven => RoundingStrategy::MidpointNearestEven,
+            Rounding::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+            Rounding::Down => RoundingStrategy::ToZero,
+            Rounding::Up => RoundingStrategy::AwayFromZero,
+        }
+    }
+}
+
+/// A currency's minor unit (decimal places) and rounding strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rounder {
+    /// Decimal places of the minor unit: 2 for cents, 0 for whole shillings.
+    pub decimals: u32,
+    /// The named strategy.
+    pub rounding: Rounding,
+}
+
+impl Rounder {
+    /// Rounds `x` to the minor unit.
+    #[must_use]
+    pub fn round(&self, x: Decimal) -> Decimal {
+        x.round_dp_with_strategy(self.decimals, self.rounding.strategy())
+    }
+}
+
+/// Converts a contract amount to a model number. The only such conversion.
+#[must_use]
+pub fn to_f64(x: Decimal) -> f64 {
+    x.to_f64().unwrap_or(f64::NAN)
+}
+
+/// Parses an exact decimal from text: `1250.50`, `-3`, `1e3` are accepted;
+/// thousands separators, `NaN` and `inf` are not. `field` names what is parsed.
+pub fn parse_decimal(field: &str, text: &str) -> Result<Decimal> {
+    let t = text.trim();
+    let parsed = if t.contains(['e', 'E']) {
+        Decimal::from_scientific(t)
+    } else {
+        Decimal::from_str(t)
+    };
+    parsed.map_err(|_| {
+        Error::parse(
+            field,
+            "a decimal number such as 1250.50",
+            format!("`{text}`"),
+        )
+    })
+}
+
+/// Parses a finite `f64` model number from text; rejects `NaN`, `inf` and
+/// empty text with an error naming `field`.
+pub fn parse_f64(field: &str, text: &str) -> Result<f64> {
+    let t = text.trim();
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() && !t.is_empty() => Ok(v),
+        _ => Err(Error::parse(field, "a finite number", format!("`{text}`"))),
+    }
+}
+
+/// Serde adapter for exact decimals in TOML and JSON: accepts a string
+/// (`"1250.50"`, exact), an integer (exact) or a float. A float literal is
+/// recovered from `f64` by its shortest round-trip representation, which is
+/// the literal itself for any literal of at most 15 significant digits; a
+/// float with more digits is refused, so no value silently changes.
+pub fn de_decimal<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Decimal, D::Error> {
+    d.deserialize_any(DecimalVisitor)
+}
+
+/// [`de_decimal`] for optional fields.
+pub fn de_opt_decimal<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Decimal>, D::Error> {
+    de_decimal(d).map(Some)
+}
+
+struct DecimalVisitor;
+
+impl serde::de::Visitor<'_> for DecimalVisitor {
+    type Value = Decimal;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a decimal number, e.g. 0.24 or \"1250.50\"")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Decimal, E> {
+        parse_decimal("", v).map_err(|_| {
+            E::custom(format!(
+                "expected a decimal number such as \"1250.50\", found \"{v}\""
+            ))
+        })
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Decimal, E> {
+        Ok(Decimal::from(v))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Decimal, E> {
+        Ok(Decimal::from(v))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Decimal, E> {
+        if !v.is_finite() {
+            return Err(E::custom(format!(
+                "expected a finite decimal number, found {v}"
+            )));
+        }
+        let shortest = format!("{v:e}");
+        let digits = shortest
+            .split(['e', 'E'])
+            .next()
+            .unwrap_or("")
+            .chars()
+            .filter(char::is_ascii_digit)
+            .count();
+        if digits > 15 {
+            return Err(E::custom(format!(
+                "{v} has more than 15 significant digits and cannot be read exactly; write it as a quoted string"
+            )));
+        }
+        Decimal::from_scientific(&shortest)
+            .map_err(|_| E::custom(format!("expected a decimal number, found {v}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn rounding_strategies_are_the_named_ones() {
+        let half_even = Rounder {
+            decimals: 2,
+            rounding: Rounding::HalfEven,
+        };
+        let half_up = Rounder {
+            decimals: 2,
+            rounding: Rounding::HalfUp,
+        };
+        assert_eq!(half_even.round(dec!(0.125)), dec!(0.12));
+        assert_eq!(half_even.round(dec!(0.135)), dec!(0.14));
+        assert_eq!(half_up.round(dec!(0.125)), dec!(0.13));
+        assert_eq!(
+            Rounder {
+                decimals: 0,
+                rounding: Rounding::Down
+            }
+            .round(dec!(9.99)),
+            dec!(9)
+        );
+        assert_eq!(
+            Rounder {
+                decimals: 0,
+                rounding: Rounding::Up
+            }
+            .round(dec!(9.01)),
+            dec!(10)
+        );
+    }
+
+    #[test]
+    fn parses_money_exactly_and_rejects_non_numbers() {
+        assert_eq!(parse_decimal("x", "1250.50").unwrap(), dec!(1250.50));
+        assert_eq!(parse_decimal("x", " 0.1 ").unwrap(), dec!(0.1));
+        assert_eq!(parse_decimal("x", "1e3").unwrap(), dec!(1000));
+        for bad in ["", "abc", "NaN", "inf", "1,250.50"] {
+            assert!(parse_decimal("x", bad).is_err(), "{bad}");
+        }
+        assert!(parse_f64("x", "NaN").is_err());
+        assert!(parse_f64("x", "inf").is_err());
+        assert!(parse_f64("x", "").is_err());
+        assert_eq!(parse_f64("x", "-1.5").unwrap(), -1.5);
+    }
+
+    #[derive(Deserialize)]
+    struct T {
+        #[serde(deserialize_with = "de_decimal")]
+        v: Decimal,
+    }
+
+    #[test]
+    fn toml_floats_strings_and_integers_read_exactly() {
+        let t: T = toml::from_str("v = 0.1").unwrap();
+        assert_eq!(t.v, dec!(0.1));
+        let t: T = toml::from_str("v = 0.285").unwrap();
+        assert_eq!(t.v, dec!(0.285));
+        let t: T = toml::from_str("v = \"1250.50\"").unwrap();
+        assert_eq!(t.v.to_string(), "1250.50");
+        let t: T = toml::from_str("v = 65000").unwrap();
+        assert_eq!(t.v, dec!(65000));
+        assert!(toml::from_str::<T>("v = 0.12345678901234567").is_err());
+        assert!(toml::from_str::<T>("v = nan").is_err());
+    }
+}

@@ -1,0 +1,1 @@
+//! Time value of money, with numpy-financial's names and sign convention.
