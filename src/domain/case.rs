@@ -1,1 +1,573 @@
-//! case
+//! A case: one enterprise's upgrading decision as data.
+//!
+//! A case holds the enterprise's activities (what it produces and sells,
+//! month by month, *without* and *with* the investment), the investment
+//! items, the market channels, and the household around the enterprise.
+//! Quantities here are model estimates (`f64`); the amount to finance is
+//! money and is kept exact.
+//!
+//! Case files are TOML (`data/cases/*.toml`); every table rejects unknown
+//! keys. See `data/cases/README.md` for the annotated format.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use crate::{ensure, Error, Result};
+
+/// The brief's types of upgrading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Upgrading {
+    /// Doing the same thing more efficiently (irrigation, better equipment).
+    Process,
+    /// A better or higher-value product (grafted variety, certification).
+    Product,
+    /// Taking on new functions in the chain (transport, processing, brokering).
+    Functional,
+    /// Selling into a new market channel.
+    Channel,
+    /// Moving into a different chain.
+    Intersectoral,
+}
+
+/// One MSE's situation and investment decision.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// Short identifier, e.g. `kenya-avocado`.
+    pub id: String,
+    /// Human-readable name.
+    pub name: String,
+    /// Country, for reports.
+    pub country: String,
+    /// Value chain, e.g. `avocado`; used to group portfolios.
+    pub value_chain: String,
+    /// The kinds of upgrading this investment is.
+    pub upgrading: Vec<Upgrading>,
+    /// ISO currency code of every amount in the file.
+    pub currency: String,
+    /// Investment (period 0) month, `YYYY-MM`.
+    pub start: String,
+    /// Appraisal horizon in years (1–30).
+    pub horizon_years: u32,
+    /// The household's annual discount rate (opportunity cost of money,
+    /// real), used for project and household NPVs.
+    pub discount_rate: f64,
+    /// The household around the enterprise.
+    pub household: Household,
+    /// Capital items bought for the upgrade.
+    #[serde(default, rename = "investment")]
+    pub investments: Vec<InvestmentItem>,
+    /// What the enterprise produces and sells.
+    #[serde(rename = "activity")]
+    pub activities: Vec<Activity>,
+    /// How the investment is financed.
+    #[serde(default)]
+    pub financing: Financing,
+}
+
+/// The household: where cash is held, consumption happens and default is felt.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Household {
+    /// Net income per month from everything but the case's activities
+    /// (wages, remittances, other crops), after their own costs.
+    pub other_income_per_month: f64,
+    /// Family living: the subsistence consumption paid before any instalment.
+    pub subsistence_per_month: f64,
+    /// Liquid savings at period 0.
+    pub cash_buffer: f64,
+    /// Coefficient of relative risk aversion γ (Anderson–Dillon: 0.5 hardly,
+    /// 1 somewhat, 2 rather, 3 very, 4 extremely risk averse).
+    #[serde(default = "default_risk_aversion")]
+    pub risk_aversion: f64,
+}
+
+fn default_risk_aversion() -> f64 {
+    2.0
+}
+
+/// A capital item: bought at `month`, replaced at the end of its life while
+/// the horizon lasts, worth its straight-line remaining value at the end.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvestmentItem {
+    /// What it is.
+    pub name: String,
+    /// Purchase cost.
+    pub cost: f64,
+    /// Month of purchase (0 = with the loan).
+    #[serde(default)]
+    pub month: u32,
+    /// Useful life in years.
+    pub life_years: f64,
+    /// Value at the end of its life, as a share of cost.
+    #[serde(default)]
+    pub salvage_share: f64,
+    /// Upkeep per year while in use.
+    #[serde(default)]
+    pub maintenance_per_year: f64,
+    /// Whether it is bought again at the end of its life (F7).
+    #[serde(default = "yes")]
+    pub replace: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// How the investment is paid for.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Financing {
+    /// Amount to finance before the product's down payment; default: the
+    /// cost of the items bought in month 0. Exact money.
+    #[serde(default, deserialize_with = "crate::math::money::de_opt_decimal")]
+    pub amount: Option<Decimal>,
+    /// Decimals of the currency's minor unit for the loan (default 2).
+    #[serde(default)]
+    pub minor_unit: Option<u32>,
+}
+
+/// Something produced and sold, with its calendar and its channels.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Activity {
+    /// Name, e.g. `avocado`.
+    pub name: String,
+    /// Unit of output, e.g. `kg`.
+    pub unit: String,
+    /// Share of a year's output sold in each calendar month (keys "1".."12";
+    /// shares sum to 1).
+    pub harvest_calendar: BTreeMap<String, f64>,
+    /// Share of a year's operating cost spent in each calendar month;
+    /// default: evenly over the year.
+    #[serde(default)]
+    pub cost_calendar: Option<BTreeMap<String, f64>>,
+    /// The path without the investment; absent when the activity exists
+    /// only with it (a new function or product).
+    #[serde(default)]
+    pub without: Option<Path>,
+    /// The path with the investment; absent when the investment ends the
+    /// activity.
+    #[serde(default)]
+    pub with: Option<Path>,
+    /// Where the output can be sold.
+    #[serde(rename = "channel")]
+    pub channels: Vec<Channel>,
+    /// A certification that the with path adopts.
+    #[serde(default)]
+    pub certification: Option<Certification>,
+}
+
+/// One path (without or with) of an activity.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Path {
+    /// Output per year at full capacity, in the activity's unit.
+    pub output_per_year: f64,
+    /// Operating cost per unit of output.
+    #[serde(default)]
+    pub unit_cost: f64,
+    /// Operating cost per year that does not scale with output.
+    #[serde(default)]
+    pub fixed_cost_per_year: f64,
+    /// Share of full output reached in each project year (index 0 = the
+    /// first twelve months); the last value holds after. Default `[1]`.
+    #[serde(default)]
+    pub ramp: Vec<f64>,
+    /// Compound real change of output per year (negative: decline).
+    #[serde(default)]
+    pub trend_per_year: f64,
+    /// Share of output sent to each channel, by channel name; sums to 1.
+    pub mix: BTreeMap<String, f64>,
+}
+
+/// A market channel (F35–F37).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Channel {
+    /// Name used in mixes.
+    pub name: String,
+    /// Price per unit the buyer pays at its reference point.
+    pub price: f64,
+    /// Share of that price that reaches the producer after intermediaries
+    /// (premium pass-through β). Default 1.
+    #[serde(default = "one")]
+    pub pass_through: f64,
+    /// Transport cost per unit of output and km.
+    #[serde(default)]
+    pub transport_cost_per_unit_km: f64,
+    /// Distance to the buyer in km.
+    #[serde(default)]
+    pub distance_km: f64,
+    /// Other per-unit charges (commission, packing, levies).
+    #[serde(default)]
+    pub fee_per_unit: f64,
+    /// Days from sale to payment.
+    #[serde(default)]
+    pub payment_delay_days: f64,
+    /// Probability that the buyer does not pay (π).
+    #[serde(default)]
+    pub nonpayment_probability: f64,
+    /// Share of output meeting this channel's grade (g); the rest is
+    /// rejected and sold through `rejects_to`. Default 1.
+    #[serde(default = "one")]
+    pub grade_share: f64,
+    /// Channel that takes rejected output; required when `grade_share` < 1.
+    #[serde(default)]
+    pub rejects_to: Option<String>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// A certification (organic, Fairtrade, GlobalGAP): audits cost money, a
+/// conversion period lowers yields, then certified channels pay a premium.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Certification {
+    /// Name of the standard.
+    pub name: String,
+    /// Audit and fee cost per year, from month 0.
+    pub audit_cost_per_year: f64,
+    /// Months from adoption until output may be sold as certified.
+    #[serde(default)]
+    pub conversion_months: u32,
+    /// Yield loss during conversion, as a share of with-path output.
+    #[serde(default)]
+    pub conversion_yield_dip: f64,
+    /// Premium per unit paid after conversion on sales through `channels`.
+    #[serde(default)]
+    pub premium_per_unit: f64,
+    /// Channels that pay the premium.
+    #[serde(default)]
+    pub channels: Vec<String>,
+}
+
+impl Case {
+    /// Checks every value a case needs to be appraised; errors name the key
+    /// path (`activity[0].channel[1].grade_share`).
+    pub fn validate(&self) -> Result<()> {
+        ensure!(
+            !self.id.trim().is_empty(),
+            "id",
+            "a non-empty id",
+            "an empty string"
+        );
+        parse_year_month(&self.start).map_err(|e| e.with_field("start"))?;
+        ensure!(
+            (1..=30).contains(&self.horizon_years),
+            "horizon_years",
+            "1 to 30 years",
+            self.horizon_years
+        );
+        ensure!(
+            self.discount_rate.is_finite() && (0.0..=1.0).contains(&self.discount_rate),
+            "discount_rate",
+            "an annual rate in [0, 1]",
+            self.discount_rate
+        );
+        self.household
+            .validate()
+            .map_err(|e| e.with_field("household"))?;
+        for (i, item) in self.investments.iter().enumerate() {
+            item.validate(self.horizon_months())
+                .map_err(|e| e.with_field(format!("investment[{i}]")))?;
+        }
+        ensure!(
+            !self.activities.is_empty(),
+            "activity",
+            "at least one [[activity]]",
+            "none"
+        );
+        for (i, a) in self.activities.iter().enumerate() {
+            a.validate()
+                .map_err(|e| e.with_field(format!("activity[{i}]")))?;
+        }
+        if let Some(amount) = self.financing.amount {
+            ensure!(
+                amount > Decimal::ZERO,
+                "financing.amount",
+                "a positive amount",
+                amount
+            );
+        }
+        if let Some(mu) = self.financing.minor_unit {
+            ensure!(mu <= 6, "financing.minor_unit", "0 to 6 decimals", mu);
+        }
+        Ok(())
+    }
+
+    /// The horizon in months.
+    pub fn horizon_months(&self) -> u32 {
+        self.horizon_years * 12
+    }
+}
+
+impl Household {
+    fn validate(&self) -> Result<()> {
+        non_negative("other_income_per_month", self.other_income_per_month)?;
+        non_negative("subsistence_per_month", self.subsistence_per_month)?;
+        non_negative("cash_buffer", self.cash_buffer)?;
+        ensure!(
+            self.risk_aversion.is_finite() && (0.0..=10.0).contains(&self.risk_aversion),
+            "risk_aversion",
+            "a CRRA coefficient in [0, 10]",
+            self.risk_aversion
+        );
+        Ok(())
+    }
+}
+
+impl InvestmentItem {
+    fn validate(&self, horizon_months: u32) -> Result<()> {
+        positive("cost", self.cost)?;
+        positive("life_years", self.life_years)?;
+        share("salvage_share", self.salvage_share)?;
+        non_negative("maintenance_per_year", self.maintenance_per_year)?;
+        ensure!(
+            self.month < horizon_months,
+            "month",
+            format!("a month before the horizon ({horizon_months})"),
+            self.month
+        );
+        Ok(())
+    }
+}
+
+impl Activity {
+    fn validate(&self) -> Result<()> {
+        calendar("harvest_calendar", &self.harvest_calendar)?;
+        if let Some(c) = &self.cost_calendar {
+            calendar("cost_calendar", c)?;
+        }
+        ensure!(
+            self.without.is_some() || self.with.is_some(),
+            "with",
+            "a [with] or [without] path (or both)",
+            "neither"
+        );
+        ensure!(
+            !self.channels.is_empty(),
+            "channel",
+            "at least one [[activity.channel]]",
+            "none"
+        );
+        let names: Vec<&str> = self.channels.iter().map(|c| c.name.as_str()).collect();
+        for (i, c) in self.channels.iter().enumerate() {
+            ensure!(
+                !names[..i].contains(&c.name.as_str()),
+                format!("channel[{i}].name"),
+                "a name not used by another channel",
+                format!("`{}` again", c.name)
+            );
+            c.validate(&names)
+                .map_err(|e| e.with_field(format!("channel[{i}]")))?;
+        }
+        for (label, path) in [("without", &self.without), ("with", &self.with)] {
+            if let Some(p) = path {
+                p.validate(&names).map_err(|e| e.with_field(label))?;
+            }
+        }
+        if let Some(cert) = &self.certification {
+            non_negative(
+                "certification.audit_cost_per_year",
+                cert.audit_cost_per_year,
+            )?;
+            share(
+                "certification.conversion_yield_dip",
+                cert.conversion_yield_dip,
+            )?;
+            non_negative("certification.premium_per_unit", cert.premium_per_unit)?;
+            for ch in &cert.channels {
+                known_channel("certification.channels", ch, &names)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The channel called `name`.
+    pub fn channel(&self, name: &str) -> Option<&Channel> {
+        self.channels.iter().find(|c| c.name == name)
+    }
+}
+
+impl Path {
+    fn validate(&self, channels: &[&str]) -> Result<()> {
+        non_negative("output_per_year", self.output_per_year)?;
+        non_negative("unit_cost", self.unit_cost)?;
+        non_negative("fixed_cost_per_year", self.fixed_cost_per_year)?;
+        for (i, r) in self.ramp.iter().enumerate() {
+            non_negative(&format!("ramp[{i}]"), *r)?;
+        }
+        ensure!(
+            self.trend_per_year.is_finite()
+                && self.trend_per_year > -1.0
+                && self.trend_per_year < 1.0,
+            "trend_per_year",
+            "a yearly change in (-1, 1)",
+            self.trend_per_year
+        );
+        let mut total = 0.0;
+        for (name, s) in &self.mix {
+            known_channel("mix", name, channels)?;
+            share(&format!("mix.{name}"), *s)?;
+            total += s;
+        }
+        ensure!(
+            (total - 1.0).abs() < 1e-9,
+            "mix",
+            "channel shares that sum to 1",
+            format!("a sum of {total}")
+        );
+        Ok(())
+    }
+
+    /// Share of full output in project year `year` (0-based).
+    pub fn ramp_at(&self, year: usize) -> f64 {
+        match self.ramp.last() {
+            None => 1.0,
+            Some(last) => *self.ramp.get(year).unwrap_or(last),
+        }
+    }
+}
+
+impl Channel {
+    fn validate(&self, channels: &[&str]) -> Result<()> {
+        ensure!(
+            !self.name.trim().is_empty(),
+            "name",
+            "a non-empty name",
+            "an empty string"
+        );
+        non_negative("price", self.price)?;
+        share("pass_through", self.pass_through)?;
+        non_negative(
+            "transport_cost_per_unit_km",
+            self.transport_cost_per_unit_km,
+        )?;
+        non_negative("distance_km", self.distance_km)?;
+        non_negative("fee_per_unit", self.fee_per_unit)?;
+        ensure!(
+            self.payment_delay_days.is_finite() && (0.0..=365.0).contains(&self.payment_delay_days),
+            "payment_delay_days",
+            "0 to 365 days",
+            self.payment_delay_days
+        );
+        share("nonpayment_probability", self.nonpayment_probability)?;
+        share("grade_share", self.grade_share)?;
+        match &self.rejects_to {
+            Some(to) => {
+                known_channel("rejects_to", to, channels)?;
+                ensure!(
+                    to != &self.name,
+                    "rejects_to",
+                    "another channel",
+                    format!("`{to}` itself")
+                );
+            }
+            None => ensure!(
+                self.grade_share >= 1.0,
+                "rejects_to",
+                "the channel that takes rejects, since grade_share < 1",
+                "none"
+            ),
+        }
+        Ok(())
+    }
+
+    /// Net price per unit reaching the producer (F35 without the delay,
+    /// which the cash grid carries as a shift in time).
+    pub fn net_price(&self) -> f64 {
+        (self.price * self.pass_through
+            - self.transport_cost_per_unit_km * self.distance_km
+            - self.fee_per_unit)
+            * (1.0 - self.nonpayment_probability)
+    }
+
+    /// Payment delay in whole months (30-day months, rounded).
+    pub fn delay_months(&self) -> u32 {
+        (self.payment_delay_days / 30.0).round() as u32
+    }
+}
+
+/// Parses `YYYY-MM` into (year, month 1–12).
+pub fn parse_year_month(text: &str) -> Result<(i32, u32)> {
+    let bad = || Error::parse("", "a month as YYYY-MM, e.g. 2026-03", format!("`{text}`"));
+    let (y, m) = text.trim().split_once('-').ok_or_else(bad)?;
+    let year: i32 = y.parse().map_err(|_| bad())?;
+    let month: u32 = m.parse().map_err(|_| bad())?;
+    if !(1900..=2200).contains(&year) || !(1..=12).contains(&month) || y.len() != 4 {
+        return Err(bad());
+    }
+    Ok((year, month))
+}
+
+/// Reads a month-of-year calendar into 12 shares (index 0 = January).
+pub fn calendar_shares(map: &BTreeMap<String, f64>) -> [f64; 12] {
+    let mut out = [0.0; 12];
+    for (k, v) in map {
+        if let Ok(m) = k.trim().parse::<usize>() {
+            if (1..=12).contains(&m) {
+                out[m - 1] += v;
+            }
+        }
+    }
+    out
+}
+
+fn calendar(field: &str, map: &BTreeMap<String, f64>) -> Result<()> {
+    let mut total = 0.0;
+    for (k, v) in map {
+        let ok = k.trim().parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
+        ensure!(
+            ok,
+            field,
+            "calendar months 1 to 12 as keys",
+            format!("`{k}`")
+        );
+        share(&format!("{field}.{k}"), *v)?;
+        total += v;
+    }
+    ensure!(
+        (total - 1.0).abs() < 1e-9,
+        field,
+        "monthly shares that sum to 1",
+        format!("a sum of {total}")
+    );
+    Ok(())
+}
+
+fn non_negative(field: &str, x: f64) -> Result<()> {
+    ensure!(x.is_finite() && x >= 0.0, field, "a finite number ≥ 0", x);
+    Ok(())
+}
+
+fn positive(field: &str, x: f64) -> Result<()> {
+    ensure!(x.is_finite() && x > 0.0, field, "a finite number > 0", x);
+    Ok(())
+}
+
+fn share(field: &str, x: f64) -> Result<()> {
+    ensure!(
+        x.is_finite() && (0.0..=1.0).contains(&x),
+        field,
+        "a share in [0, 1]",
+        x
+    );
+    Ok(())
+}
+
+fn known_channel(field: &str, name: &str, channels: &[&str]) -> Result<()> {
+    ensure!(
+        channels.contains(&name),
+        field,
+        format!("one of the activity's channels ({})", channels.join(", ")),
+        format!("`{name}`")
+    );
+    Ok(())
+}
