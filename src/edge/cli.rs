@@ -108,6 +108,9 @@ pub struct AppraiseArgs {
     /// Every `*.toml` product in a directory.
     #[arg(long, value_name = "DIR")]
     pub products: Option<PathBuf>,
+    /// Also show each product's month-by-month household cash after debt service.
+    #[arg(long)]
+    pub monthly: bool,
     /// Output options.
     #[command(flatten)]
     pub out: OutputArgs,

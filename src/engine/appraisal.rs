@@ -1,1 +1,277 @@
-//! appraisal
+//! Deterministic appraisal of a case: the project view (incremental flows,
+//! Gittinger/ADB style) and, for each loan product, the financing view —
+//! the household's cash month by month after debt service.
+//!
+//! Rates: the case's discount rate is annual; flows are monthly, so
+//! discounting uses r_m = (1+r)^(1/12) − 1 and monthly IRR/MIRR are
+//! reported as annual equivalents (1+i_m)^12 − 1.
+
+use serde::Serialize;
+
+use super::cashflow::CaseFlows;
+use crate::math::tvm;
+
+/// The lender's usual minimum debt service coverage (F11: agricultural
+/// lenders commonly require 1.25; FINPACK bands 1.10–1.50).
+pub const DSCR_THRESHOLD: f64 = 1.25;
+
+/// The project view: incremental with-minus-without flows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProjectView {
+    /// NPV of ΔNB at the case's discount rate.
+    pub npv: f64,
+    /// The annual IRR when unique.
+    pub irr: Option<f64>,
+    /// `unique`, `multiple` or `none`.
+    pub irr_status: String,
+    /// Every annual IRR root found in (−0.99, 10] (monthly roots annualised).
+    pub irr_roots: Vec<f64>,
+    /// Annual MIRR, financing and reinvesting at the discount rate.
+    pub mirr: Option<f64>,
+    /// PV of incremental gross benefits over PV of incremental gross costs.
+    pub bcr: Option<f64>,
+    /// Months until cumulative ΔNB turns non-negative (interpolated).
+    pub payback_months: Option<f64>,
+}
+
+/// A loan as the appraisal sees it: client cash flows and amounts due, by month.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoanFlows {
+    /// Product id.
+    pub id: String,
+    /// Client cash flow by month from 0: net disbursement +, instalments −,
+    /// savings returned +.
+    pub client_flow: Vec<f64>,
+    /// Instalment due by month (positive; 0 where nothing is due).
+    pub debt_service: Vec<f64>,
+    /// Annual percentage rate (F21).
+    pub apr: f64,
+    /// Effective interest rate (F21).
+    pub eir: f64,
+}
+
+/// One product's financing view of a case.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FinancingView {
+    /// Product id.
+    pub id: String,
+    /// APR of the product on this loan.
+    pub apr: f64,
+    /// EIR of the product on this loan.
+    pub eir: f64,
+    /// Lowest ratio of cash earned over an instalment's period to the instalment.
+    pub min_dscr: Option<f64>,
+    /// Lowest ratio over a loan year of cash earned to debt service due.
+    pub min_annual_dscr: Option<f64>,
+    /// Months in which the household's cash is below zero.
+    pub months_cash_negative: usize,
+    /// The deepest cash shortfall (0 if cash never falls below zero).
+    pub peak_deficit: f64,
+    /// NPV of the household's incremental cash after financing (F9).
+    pub household_npv: f64,
+    /// `passes`, `weak`, `fails` or `not worth it`.
+    pub verdict: Verdict,
+    /// Why, in words a loan officer uses.
+    pub reason: String,
+    /// Month by month: the household's cash after debt service.
+    #[serde(skip)]
+    pub monthly: Vec<MonthRow>,
+}
+
+/// One month of the financing view.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonthRow {
+    /// Month index from the investment.
+    pub period: usize,
+    /// `YYYY-MM`.
+    pub date: String,
+    /// Enterprise operating net cash with the investment.
+    pub enterprise_net: f64,
+    /// Other income less family living.
+    pub household_net: f64,
+    /// Investment outlays, replacements and salvage.
+    pub capital: f64,
+    /// Loan flows (disbursement +, instalments −).
+    pub loan: f64,
+    /// Cash at the end of the month.
+    pub cash: f64,
+    /// Coverage of the instalment due this month, if one is due.
+    pub dscr: Option<f64>,
+}
+
+/// A plain verdict on whether the household can carry the loan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Cash never runs out and annual coverage meets the threshold.
+    Passes,
+    /// Cash never runs out, but coverage is below the lender's threshold.
+    Weak,
+    /// The household's cash runs out while the loan is outstanding.
+    Fails,
+    /// Repayable, but the household ends up worse off than without.
+    NotWorthIt,
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Verdict::Passes => "passes",
+            Verdict::Weak => "weak",
+            Verdict::Fails => "fails",
+            Verdict::NotWorthIt => "not-worth-it",
+        })
+    }
+}
+
+/// Monthly rate equivalent to an annual effective rate.
+pub fn monthly_rate(annual: f64) -> f64 {
+    (1.0 + annual).powf(1.0 / 12.0) - 1.0
+}
+
+fn annualise(monthly: f64) -> f64 {
+    (1.0 + monthly).powi(12) - 1.0
+}
+
+/// The project view of a case's flows at an annual discount rate.
+pub fn project_view(flows: &CaseFlows, discount_rate: f64) -> ProjectView {
+    let r = monthly_rate(discount_rate);
+    let dnb = flows.incremental();
+    let irr = tvm::irr(&dnb);
+    let roots: Vec<f64> = irr.roots.iter().map(|&m| annualise(m)).collect();
+    let benefits: Vec<f64> = (0..flows.len())
+        .map(|t| flows.revenue_with[t] - flows.revenue_without[t] + flows.capital[t].max(0.0))
+        .collect();
+    let costs: Vec<f64> = (0..flows.len())
+        .map(|t| -(flows.cost_with[t] - flows.cost_without[t]) - flows.capital[t].min(0.0))
+        .collect();
+    let pv_costs = tvm::npv(r, &costs);
+    ProjectView {
+        npv: tvm::npv(r, &dnb),
+        irr: irr.unique().map(annualise),
+        irr_status: irr.status.to_string(),
+        irr_roots: roots,
+        mirr: tvm::mirr(&dnb, r, r).map(annualise),
+        bcr: (pv_costs > 0.0).then(|| tvm::npv(r, &benefits) / pv_costs),
+        payback_months: tvm::payback(&dnb),
+    }
+}
+
+/// The financing view of one loan on a case.
+pub fn financing_view(flows: &CaseFlows, loan: &LoanFlows, discount_rate: f64, cash_buffer: f64) -> FinancingView {
+    let n = flows.len();
+    let loan_at = |t: usize| loan.client_flow.get(t).copied().unwrap_or(0.0);
+    let due_at = |t: usize| loan.debt_service.get(t).copied().unwrap_or(0.0);
+    let maturity = loan.debt_service.iter().rposition(|&d| d > 0.0).unwrap_or(0);
+
+    let mut cash = cash_buffer;
+    let mut monthly = Vec::with_capacity(n);
+    let mut earned_since_last_due = 0.0;
+    let mut min_dscr: Option<f64> = None;
+    let mut first_negative: Option<usize> = None;
+    let mut months_negative = 0;
+    let mut lowest = 0.0_f64;
+    for t in 0..n {
+        let enterprise = flows.net_with(t);
+        cash += enterprise + flows.household_net[t] + flows.capital[t] + loan_at(t);
+        earned_since_last_due += flows.cfads(t);
+        let due = due_at(t);
+        let dscr = (due > 0.0).then(|| earned_since_last_due / due);
+        if let Some(d) = dscr {
+            min_dscr = Some(min_dscr.map_or(d, |m| m.min(d)));
+            earned_since_last_due = 0.0;
+        }
+        if cash < 0.0 {
+            months_negative += 1;
+            if t <= maturity && first_negative.is_none() {
+                first_negative = Some(t);
+            }
+        }
+        lowest = lowest.min(cash);
+        monthly.push(MonthRow {
+            period: t,
+            date: flows.date(t),
+            enterprise_net: enterprise,
+            household_net: flows.household_net[t],
+            capital: flows.capital[t],
+            loan: loan_at(t),
+            cash,
+            dscr,
+        });
+    }
+
+    let min_annual_dscr = (0..=maturity.saturating_sub(1) / 12)
+        .filter_map(|year| {
+            let months = (year * 12 + 1)..=((year + 1) * 12).min(n - 1);
+            let due: f64 = months.clone().map(due_at).sum();
+            let earned: f64 = months.map(|t| flows.cfads(t)).sum();
+            (due > 0.0).then(|| earned / due)
+        })
+        .reduce(f64::min);
+
+    let r = monthly_rate(discount_rate);
+    let after_financing: Vec<f64> = flows.incremental().iter().enumerate().map(|(t, d)| d + loan_at(t)).collect();
+    let household_npv = tvm::npv(r, &after_financing);
+
+    let first_due = loan.debt_service.iter().position(|&d| d > 0.0);
+    let (verdict, reason) = judge(flows, first_negative, first_due, min_annual_dscr, household_npv, maturity);
+    FinancingView {
+        id: loan.id.clone(),
+        apr: loan.apr,
+        eir: loan.eir,
+        min_dscr,
+        min_annual_dscr,
+        months_cash_negative: months_negative,
+        peak_deficit: -lowest,
+        household_npv,
+        verdict,
+        reason,
+        monthly,
+    }
+}
+
+fn judge(
+    flows: &CaseFlows,
+    first_negative: Option<usize>,
+    first_due: Option<usize>,
+    min_annual_dscr: Option<f64>,
+    household_npv: f64,
+    maturity: usize,
+) -> (Verdict, String) {
+    let gain = flows.first_gain_month();
+    let timing = match (first_due, gain) {
+        (Some(d), Some(g)) if d < g => format!(
+            "; first instalment due in month {d} ({}), before the investment's first extra sales in month {g} ({})",
+            flows.date(d),
+            flows.date(g)
+        ),
+        (Some(d), Some(g)) => format!("; first instalment in month {d}, first extra sales in month {g}"),
+        (Some(d), None) => format!("; first instalment in month {d}, and the investment never raises sales"),
+        _ => String::new(),
+    };
+    if let Some(t) = first_negative {
+        return (
+            Verdict::Fails,
+            format!("household cash runs out in month {t} ({}) while the loan is outstanding{timing}", flows.date(t)),
+        );
+    }
+    if household_npv < 0.0 {
+        return (
+            Verdict::NotWorthIt,
+            format!("repayable, but the household's NPV after financing is negative ({household_npv:.0})"),
+        );
+    }
+    match min_annual_dscr {
+        Some(d) if d < DSCR_THRESHOLD => (
+            Verdict::Weak,
+            format!(
+                "cash never runs out, but the lowest annual DSCR is {d:.2}, below the {DSCR_THRESHOLD} lenders require{timing}"
+            ),
+        ),
+        Some(d) => (
+            Verdict::Passes,
+            format!("cash stays positive through month {maturity}; lowest annual DSCR {d:.2} ≥ {DSCR_THRESHOLD}"),
+        ),
+        None => (Verdict::Passes, "cash stays positive; no instalment falls due".to_string()),
+    }
+}

@@ -2,4 +2,5 @@
 //! products and cases.
 
 pub mod appraisal;
+pub mod cashflow;
 pub mod flows;
