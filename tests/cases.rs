@@ -2,7 +2,6 @@
 //! few invariants read directly from the data (no engine involved), and the
 //! schema rejects broken copies of them with a message naming the field.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -78,11 +77,7 @@ fn every_case_has_an_upgrade_path_and_costed_items() {
         );
         for item in &case.investments {
             assert!(item.cost > 0.0, "{stem}: `{}` costs nothing", item.name);
-            assert!(
-                item.life_years > 0.0,
-                "{stem}: `{}` has no life",
-                item.name
-            );
+            assert!(item.life_years > 0.0, "{stem}: `{}` has no life", item.name);
         }
         assert!(
             case.investments.iter().any(|i| i.month == 0),
@@ -102,7 +97,11 @@ fn mixes_and_calendars_are_shares_that_sum_to_one() {
     for (stem, case) in all_cases() {
         for a in &case.activities {
             let cal: f64 = a.harvest_calendar.values().sum();
-            assert!((cal - 1.0).abs() < 1e-9, "{stem}/{}: calendar {cal}", a.name);
+            assert!(
+                (cal - 1.0).abs() < 1e-9,
+                "{stem}/{}: calendar {cal}",
+                a.name
+            );
             for p in [&a.without, &a.with].into_iter().flatten() {
                 let total: f64 = p.mix.values().sum();
                 assert!((total - 1.0).abs() < 1e-9, "{stem}/{}: mix {total}", a.name);
@@ -196,11 +195,8 @@ fn rejection(text: &str) -> String {
 
 #[test]
 fn an_unknown_key_is_rejected_by_name() {
-    let text = honduras_text().replacen(
-        "\n[household]\n",
-        "\n[household]\nsavings_rate = 0.1\n",
-        1,
-    );
+    let text =
+        honduras_text().replacen("\n[household]\n", "\n[household]\nsavings_rate = 0.1\n", 1);
     assert!(text.contains("savings_rate"), "mutation did not apply");
     let msg = rejection(&text);
     assert!(msg.contains("savings_rate"), "{msg}");
@@ -225,7 +221,9 @@ fn a_partial_grade_without_a_rejects_channel_is_rejected() {
     let ch = &mut case.activities[0].channels[0];
     ch.grade_share = 0.5;
     ch.rejects_to = None;
-    let err = case.validate().expect_err("grade_share 0.5 without rejects_to");
+    let err = case
+        .validate()
+        .expect_err("grade_share 0.5 without rejects_to");
     let field = err.location().field.clone().unwrap_or_default();
     assert_eq!(field, "activity[0].channel[0].rejects_to", "{err}");
 }
@@ -237,20 +235,8 @@ fn the_mutations_also_fail_from_text() {
     let case: Case = toml::from_str(&text).unwrap();
     let ch = &case.activities[0].channels[0].name;
     let needle = format!("name = \"{ch}\"\n");
-    let bad = text.replacen(
-        &needle,
-        &format!("{needle}grade_share = 0.5\n"),
-        1,
-    );
+    let bad = text.replacen(&needle, &format!("{needle}grade_share = 0.5\n"), 1);
     assert_ne!(bad, text, "mutation did not apply");
     let msg = rejection(&bad);
     assert!(msg.contains("rejects_to"), "{msg}");
-
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for line in text.lines() {
-        if line.trim_start().starts_with("[[activity]]") {
-            *counts.entry("activity").or_default() += 1;
-        }
-    }
-    assert!(counts["activity"] >= 1);
 }
