@@ -190,8 +190,13 @@ impl std::error::Error for Error {
 #[macro_export]
 macro_rules! ensure {
     ($cond:expr, $field:expr, $expected:expr, $found:expr $(,)?) => {
-        if !$cond {
-            return Err($crate::Error::invalid($field, $expected, $found));
+        // Bound to a `bool` first: `!(x >= 0.0)` on floats trips clippy's
+        // `neg_cmp_op_on_partial_ord` in every caller.
+        {
+            let holds: bool = $cond;
+            if !holds {
+                return Err($crate::Error::invalid($field, $expected, $found));
+            }
         }
     };
 }

@@ -1,0 +1,242 @@
+//! The shipped case studies in `data/cases/` parse, validate and satisfy a
+//! few invariants read directly from the data (no engine involved), and the
+//! schema rejects broken copies of them with a message naming the field.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use terrace::domain::case::Case;
+
+const EXPECTED: [&str; 8] = [
+    "guatemala-truck",
+    "honduras-drip",
+    "india-leather-shoes",
+    "indonesia-cocoa",
+    "kenya-avocado",
+    "mexico-coffee",
+    "mozambique-oilseed",
+    "pakistan-embroidery",
+];
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/cases")
+}
+
+/// Every `data/cases/*.toml`, as (file stem, text), sorted by name.
+fn case_files() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(cases_dir()).expect("data/cases exists") {
+        let path = entry.expect("readable directory entry").path();
+        if path.extension().and_then(|e| e.to_str()) == Some("toml") {
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let text = fs::read_to_string(&path).expect("readable case file");
+            out.push((stem, text));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn parse(stem: &str, text: &str) -> Case {
+    let case: Case = toml::from_str(text).unwrap_or_else(|e| panic!("{stem}.toml: {e}"));
+    case.validate()
+        .unwrap_or_else(|e| panic!("{stem}.toml does not validate: {e}"));
+    case
+}
+
+fn all_cases() -> Vec<(String, Case)> {
+    case_files()
+        .into_iter()
+        .map(|(stem, text)| {
+            let case = parse(&stem, &text);
+            (stem, case)
+        })
+        .collect()
+}
+
+#[test]
+fn exactly_the_eight_cases_parse_and_validate() {
+    let cases = all_cases();
+    let stems: Vec<&str> = cases.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(stems, EXPECTED);
+    for (stem, case) in &cases {
+        assert_eq!(&case.id, stem, "{stem}.toml: id must match the file name");
+    }
+}
+
+#[test]
+fn every_case_has_an_upgrade_path_and_costed_items() {
+    for (stem, case) in all_cases() {
+        assert!(
+            case.activities.iter().any(|a| a.with.is_some()),
+            "{stem}: no activity has a [with] path"
+        );
+        assert!(
+            !case.investments.is_empty(),
+            "{stem}: no [[investment]] items"
+        );
+        for item in &case.investments {
+            assert!(item.cost > 0.0, "{stem}: `{}` costs nothing", item.name);
+            assert!(item.life_years > 0.0, "{stem}: `{}` has no life", item.name);
+        }
+        assert!(
+            case.investments.iter().any(|i| i.month == 0),
+            "{stem}: nothing is bought in month 0, so there is no default loan amount"
+        );
+        assert!(
+            case.household.subsistence_per_month > 0.0,
+            "{stem}: household without subsistence"
+        );
+    }
+}
+
+#[test]
+fn mixes_and_calendars_are_shares_that_sum_to_one() {
+    // validate() checks this too; the test keeps the data honest even if the
+    // check is ever loosened.
+    for (stem, case) in all_cases() {
+        for a in &case.activities {
+            let cal: f64 = a.harvest_calendar.values().sum();
+            assert!(
+                (cal - 1.0).abs() < 1e-9,
+                "{stem}/{}: calendar {cal}",
+                a.name
+            );
+            for p in [&a.without, &a.with].into_iter().flatten() {
+                let total: f64 = p.mix.values().sum();
+                assert!((total - 1.0).abs() < 1e-9, "{stem}/{}: mix {total}", a.name);
+                for name in p.mix.keys() {
+                    assert!(a.channel(name).is_some(), "{stem}: unknown `{name}`");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn horizons_fit_the_asset() {
+    for (stem, case) in all_cases() {
+        let perennial = matches!(
+            stem.as_str(),
+            "kenya-avocado" | "indonesia-cocoa" | "mexico-coffee"
+        );
+        let range = if perennial { 15..=20 } else { 8..=10 };
+        assert!(
+            range.contains(&case.horizon_years),
+            "{stem}: horizon {} years",
+            case.horizon_years
+        );
+    }
+}
+
+#[test]
+fn avocado_trees_bear_nothing_in_the_first_two_years() {
+    let cases = all_cases();
+    let (_, case) = cases
+        .iter()
+        .find(|(s, _)| s == "kenya-avocado")
+        .expect("kenya-avocado");
+    let avocado = case
+        .activities
+        .iter()
+        .find(|a| a.name == "avocado")
+        .expect("an `avocado` activity");
+    let with = avocado.with.as_ref().expect("avocado [with] path");
+    assert!(with.ramp.len() >= 3, "avocado ramp too short");
+    assert_eq!(with.ramp_at(0), 0.0);
+    assert_eq!(with.ramp_at(1), 0.0);
+    assert!(with.ramp_at(3) > 0.0, "first fruit by year 4");
+    // Only part of the fruit makes export grade; the rest goes elsewhere.
+    let graded: Vec<_> = avocado
+        .channels
+        .iter()
+        .filter(|c| c.grade_share < 1.0)
+        .collect();
+    assert!(!graded.is_empty(), "no channel with a grade requirement");
+    assert!(graded.iter().all(|c| c.rejects_to.is_some()));
+}
+
+#[test]
+fn certification_cases_have_a_conversion_dip_and_premium() {
+    let cases = all_cases();
+    let (_, coffee) = cases
+        .iter()
+        .find(|(s, _)| s == "mexico-coffee")
+        .expect("mexico-coffee");
+    let cert = coffee
+        .activities
+        .iter()
+        .find_map(|a| a.certification.as_ref())
+        .expect("coffee certification");
+    assert_eq!(cert.conversion_months, 36);
+    assert!((cert.conversion_yield_dip - 0.20).abs() < 1e-9);
+    assert!(cert.premium_per_unit > 0.0);
+    assert!(!cert.channels.is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// Broken copies must fail, naming the field.
+
+fn honduras_text() -> String {
+    fs::read_to_string(cases_dir().join("honduras-drip.toml")).unwrap()
+}
+
+/// Parses and validates `text`, returning the error message (parse or
+/// validation) or panicking if it is accepted.
+fn rejection(text: &str) -> String {
+    match toml::from_str::<Case>(text) {
+        Err(e) => e.to_string(),
+        Ok(case) => match case.validate() {
+            Err(e) => e.to_string(),
+            Ok(()) => panic!("a broken case was accepted"),
+        },
+    }
+}
+
+#[test]
+fn an_unknown_key_is_rejected_by_name() {
+    let text =
+        honduras_text().replacen("\n[household]\n", "\n[household]\nsavings_rate = 0.1\n", 1);
+    assert!(text.contains("savings_rate"), "mutation did not apply");
+    let msg = rejection(&text);
+    assert!(msg.contains("savings_rate"), "{msg}");
+}
+
+#[test]
+fn a_mix_that_sums_to_less_than_one_is_rejected() {
+    let mut case: Case = toml::from_str(&honduras_text()).unwrap();
+    let with = case.activities[0].with.as_mut().unwrap();
+    let first = with.mix.keys().next().unwrap().clone();
+    let total: f64 = with.mix.values().sum();
+    *with.mix.get_mut(&first).unwrap() -= 0.1 * total;
+    let err = case.validate().expect_err("mix summing to 0.9 accepted");
+    let field = err.location().field.clone().unwrap_or_default();
+    assert_eq!(field, "activity[0].with.mix", "{err}");
+    assert!(err.to_string().contains("0.9"), "{err}");
+}
+
+#[test]
+fn a_partial_grade_without_a_rejects_channel_is_rejected() {
+    let mut case: Case = toml::from_str(&honduras_text()).unwrap();
+    let ch = &mut case.activities[0].channels[0];
+    ch.grade_share = 0.5;
+    ch.rejects_to = None;
+    let err = case
+        .validate()
+        .expect_err("grade_share 0.5 without rejects_to");
+    let field = err.location().field.clone().unwrap_or_default();
+    assert_eq!(field, "activity[0].channel[0].rejects_to", "{err}");
+}
+
+#[test]
+fn the_mutations_also_fail_from_text() {
+    // The same mutations applied to the TOML text, as a user would make them.
+    let text = honduras_text();
+    let case: Case = toml::from_str(&text).unwrap();
+    let ch = &case.activities[0].channels[0].name;
+    let needle = format!("name = \"{ch}\"\n");
+    let bad = text.replacen(&needle, &format!("{needle}grade_share = 0.5\n"), 1);
+    assert_ne!(bad, text, "mutation did not apply");
+    let msg = rejection(&bad);
+    assert!(msg.contains("rejects_to"), "{msg}");
+}
