@@ -996,7 +996,7 @@ mod tests {
         fn one_sign_change_in_range_gives_a_unique_root(
             outlay in 1.0..1e6f64,
             n in 1usize..360,
-            target in -0.9..5.0f64,
+            target in -0.5..5.0f64, // (1+r)^-360 stays finite for the test set-up
             noise in prop::collection::vec(0.0..1.0f64, 360),
         ) {
             // Positive inflows scaled so the IRR is `target`: one sign change.
