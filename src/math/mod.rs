@@ -2,4 +2,5 @@
 //! Nothing here knows about loans, cases or files.
 
 pub mod money;
+pub mod roots;
 pub mod tvm;

@@ -1,1 +1,1072 @@
 //! Time value of money, with numpy-financial's names and sign convention.
+//!
+//! Money in is positive, money out negative. `values[0]` is at t = 0 and is
+//! not discounted, exactly like `numpy_financial.npv` (and unlike Excel's
+//! `NPV()`, which discounts its first argument). Dated functions (`xnpv`,
+//! `xirr`) count time as actual/365 days from the earliest date, like Excel
+//! and pyxirr.
+//!
+//! Where numpy-financial answers NaN, these functions say why: an IRR comes
+//! back as an [`IrrResult`] with a status (`unique`, `multiple`, `none`),
+//! every root found on (−99 %, 1000 %] and a reason; the other solvers
+//! return `Option`. Nothing here panics or returns NaN for finite input
+//! (except `npv`/`xnpv` at a rate ≤ −1, where discounting is undefined).
+
+use std::fmt;
+
+use chrono::NaiveDate;
+
+use super::roots::{all_roots, brent};
+
+/// When payments fall within each period (numpy-financial's `when`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum When {
+    /// At the end of each period (`when='end'`, an ordinary annuity).
+    #[default]
+    End,
+    /// At the beginning of each period (`when='begin'`, an annuity due).
+    Begin,
+}
+
+impl When {
+    fn factor(self) -> f64 {
+        match self {
+            When::End => 0.0,
+            When::Begin => 1.0,
+        }
+    }
+}
+
+/// Lowest rate searched for an IRR (excluded): −99 % per period.
+pub const IRR_MIN: f64 = -0.99;
+/// Highest rate searched for an IRR (included): 1000 % per period.
+pub const IRR_MAX: f64 = 10.0;
+/// Grid points of the all-roots scan, evenly spaced in log(1 + r).
+const GRID_POINTS: usize = 1200;
+/// |NPV| relative to the sum of |discounted flows| under which a local
+/// minimum of |NPV| counts as a tangent (double) root.
+const TANGENT_REL_TOL: f64 = 1e-10;
+
+/// Whether an internal rate of return exists and is unique.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IrrStatus {
+    /// Exactly one root on (−99 %, 1000 %].
+    Unique,
+    /// Several roots: the IRR is not a usable criterion; rank by NPV or MIRR.
+    Multiple,
+    /// No root on (−99 %, 1000 %]; the reason says why.
+    None,
+}
+
+impl fmt::Display for IrrStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IrrStatus::Unique => "unique",
+            IrrStatus::Multiple => "multiple",
+            IrrStatus::None => "none",
+        })
+    }
+}
+
+/// The outcome of an IRR search: status, every root found (sorted) and,
+/// when there is not exactly one root, why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IrrResult {
+    /// Unique, multiple or none.
+    pub status: IrrStatus,
+    /// Every root on (−99 %, 1000 %], ascending. Per period for [`irr`],
+    /// annual for [`xirr`].
+    pub roots: Vec<f64>,
+    /// Why the status is not `unique`, or a note on how a unique root was
+    /// found among several sign changes.
+    pub reason: Option<&'static str>,
+}
+
+impl IrrResult {
+    /// The IRR when it exists and is unique.
+    #[must_use]
+    pub fn unique(&self) -> Option<f64> {
+        match self.status {
+            IrrStatus::Unique => self.roots.first().copied(),
+            _ => None,
+        }
+    }
+
+    fn none(reason: &'static str) -> Self {
+        IrrResult {
+            status: IrrStatus::None,
+            roots: Vec::new(),
+            reason: Some(reason),
+        }
+    }
+
+    fn from_roots(roots: Vec<f64>, sign_changes: usize) -> Self {
+        match roots.len() {
+            0 => IrrResult::none(
+                "the cash flows change sign, but no IRR lies in (-99%, 1000%]",
+            ),
+            1 => IrrResult {
+                status: IrrStatus::Unique,
+                roots,
+                reason: (sign_changes > 1).then_some(
+                    "the cash flows change sign more than once, but only one IRR lies in (-99%, 1000%]",
+                ),
+            },
+            _ => IrrResult {
+                status: IrrStatus::Multiple,
+                roots,
+                reason: Some("several rates set NPV to zero; rank by NPV or MIRR instead"),
+            },
+        }
+    }
+}
+
+/// Net present value at `rate` per period; `values[0]` is at t = 0 and is
+/// not discounted (numpy-financial's `npv`). `rate` must be > −1.
+#[must_use]
+pub fn npv(rate: f64, values: &[f64]) -> f64 {
+    let x = 1.0 / (1.0 + rate);
+    // Horner from the last flow: Σ v_t·x^t.
+    values.iter().rev().fold(0.0, |acc, &v| acc * x + v)
+}
+
+/// NPV times a positive factor, chosen so nothing overflows for long
+/// horizons: `Σ v_t (1+r)^-t` when r ≥ 0, `Σ v_t (1+r)^(T-t)` when r < 0.
+/// Same sign and same roots as the NPV on r > −1.
+#[inline]
+fn scaled_npv(rate: f64, values: &[f64]) -> f64 {
+    if rate >= 0.0 {
+        npv(rate, values)
+    } else {
+        let y = 1.0 + rate;
+        values.iter().fold(0.0, |acc, &v| acc * y + v)
+    }
+}
+
+/// [`scaled_npv`] and the same sum of |v_t|, the scale its error is
+/// measured against.
+fn scaled_npv_and_scale(rate: f64, values: &[f64]) -> (f64, f64) {
+    let step = |(acc, abs): (f64, f64), v: f64, w: f64| (acc * w + v, abs * w + v.abs());
+    if rate >= 0.0 {
+        let x = 1.0 / (1.0 + rate);
+        values.iter().rev().fold((0.0, 0.0), |a, &v| step(a, v, x))
+    } else {
+        let y = 1.0 + rate;
+        values.iter().fold((0.0, 0.0), |a, &v| step(a, v, y))
+    }
+}
+
+/// Sign changes in a sequence, zeros skipped (Descartes' rule of signs).
+fn sign_changes(values: impl IntoIterator<Item = f64>) -> usize {
+    let mut last = 0.0f64;
+    let mut n = 0;
+    for v in values {
+        if v != 0.0 {
+            if last != 0.0 && v.signum() != last.signum() {
+                n += 1;
+            }
+            last = v;
+        }
+    }
+    n
+}
+
+/// Internal rate of return per period: every rate r in (−99 %, 1000 %] with
+/// `npv(r, values) = 0`.
+///
+/// Cash flows that never change sign have no IRR. By Descartes' rule of
+/// signs, flows that change sign once have exactly one root on r > −1; it
+/// is bracketed and solved with Brent's method (the fast path). Flows that
+/// change sign more than once are scanned on a grid in log(1+r) and every
+/// sign change and tangent root is refined. NPV is evaluated scaled, so
+/// horizons of hundreds of periods neither overflow nor underflow.
+///
+/// ```
+/// use terrace::math::tvm::{irr, IrrStatus};
+/// let r = irr(&[-100.0, 60.0, 60.0]);
+/// assert!((r.unique().unwrap() - 0.130662386).abs() < 1e-9);
+/// let m = irr(&[-1600.0, 10000.0, -10000.0]);
+/// assert_eq!(m.status, IrrStatus::Multiple);
+/// ```
+#[must_use]
+pub fn irr(values: &[f64]) -> IrrResult {
+    if values.iter().any(|v| !v.is_finite()) {
+        return IrrResult::none("a cash flow is not a finite number");
+    }
+    // Leading and trailing zeros change neither the roots on r > −1 nor the
+    // sign count, but they would make the scaled NPV underflow.
+    let Some(first) = values.iter().position(|&v| v != 0.0) else {
+        return IrrResult::none("all cash flows are zero");
+    };
+    let last = values.iter().rposition(|&v| v != 0.0).unwrap_or(first);
+    let changes = sign_changes(values[first..=last].iter().copied());
+    if changes == 0 {
+        return IrrResult::none("cash flows never change sign");
+    }
+    // Dividing by the largest magnitude keeps huge amounts from overflowing.
+    let big = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let owned: Vec<f64>;
+    let flows: &[f64] = if big > 1e100 || big < 1e-100 {
+        owned = values[first..=last].iter().map(|v| v / big).collect();
+        &owned
+    } else {
+        &values[first..=last]
+    };
+    solve(
+        |r| scaled_npv(r, flows),
+        |r| scaled_npv_and_scale(r, flows),
+        changes,
+        flows[flows.len() - 1],
+    )
+}
+
+/// Roots of a function that has the sign of an NPV on (−1, ∞): the fast
+/// path for one sign change, the full scan otherwise. `last_flow` is the
+/// latest nonzero flow, whose sign the NPV takes as r → −1.
+fn solve(
+    f: impl Fn(f64) -> f64,
+    f_and_scale: impl Fn(f64) -> (f64, f64),
+    changes: usize,
+    last_flow: f64,
+) -> IrrResult {
+    if changes == 1 {
+        let (flo, fhi) = (f(IRR_MIN), f(IRR_MAX));
+        if fhi == 0.0 {
+            return IrrResult::from_roots(vec![IRR_MAX], 1);
+        }
+        if flo == 0.0 || flo.signum() == fhi.signum() {
+            // The one root on r > −1 lies outside the range: it is above
+            // the range when NPV at 1000 % still has its sign near r = −1.
+            return if flo != 0.0 && fhi.signum() == last_flow.signum() {
+                IrrResult::none(
+                    "the only IRR is above 1000% per period, outside the searched range",
+                )
+            } else {
+                IrrResult::none(
+                    "the only IRR is at or below -99% per period, outside the searched range",
+                )
+            };
+        }
+        return match brent(&f, IRR_MIN, IRR_MAX, flo, fhi, 1e-13) {
+            Some(r) => IrrResult::from_roots(vec![r], 1),
+            None => IrrResult::none("the root solver did not converge"),
+        };
+    }
+    let roots = all_roots(
+        f_and_scale,
+        |u: f64| u.exp_m1(),
+        (1.0 + IRR_MIN).ln(),
+        (1.0 + IRR_MAX).ln(),
+        GRID_POINTS,
+        TANGENT_REL_TOL,
+        changes,
+    );
+    let roots = roots
+        .into_iter()
+        .filter(|&r| r > IRR_MIN && r <= IRR_MAX)
+        .collect();
+    IrrResult::from_roots(roots, changes)
+}
+
+/// Modified internal rate of return per period (numpy-financial's
+/// formula): `MIRR = (PV₀⁺/|PV₀⁻|)^(1/(n−1))·(1 + reinvest_rate) − 1`,
+/// where PV₀⁺ discounts the positive flows at `reinvest_rate`, PV₀⁻ the
+/// negative flows at `finance_rate`, and n = `values.len()`. This is
+/// methods.md F4 with T = n − 1.
+/// `None` when there is no positive or no negative flow, a rate is ≤ −1,
+/// or the result is not finite.
+#[must_use]
+pub fn mirr(values: &[f64], finance_rate: f64, reinvest_rate: f64) -> Option<f64> {
+    if finance_rate <= -1.0
+        || reinvest_rate <= -1.0
+        || !finance_rate.is_finite()
+        || !reinvest_rate.is_finite()
+    {
+        return None;
+    }
+    let has_pos = values.iter().any(|&v| v > 0.0);
+    let has_neg = values.iter().any(|&v| v < 0.0);
+    if !(has_pos && has_neg) || values.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let n = values.len();
+    let big = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let xr = 1.0 / (1.0 + reinvest_rate);
+    let xf = 1.0 / (1.0 + finance_rate);
+    let (mut pos, mut neg) = (0.0, 0.0);
+    for &v in values.iter().rev() {
+        let v = v / big;
+        pos = pos * xr + v.max(0.0);
+        neg = neg * xf + v.min(0.0);
+    }
+    let ratio = pos.abs() / neg.abs();
+    let m = ratio.powf(1.0 / (n - 1) as f64) * (1.0 + reinvest_rate) - 1.0;
+    m.is_finite().then_some(m)
+}
+
+/// Years from `from` to `to`, actual/365.
+fn years(from: NaiveDate, to: NaiveDate) -> f64 {
+    (to - from).num_days() as f64 / 365.0
+}
+
+/// Net present value of dated flows at an annual `rate`, discounted to the
+/// earliest date with actual/365 year fractions (Excel's and pyxirr's
+/// `XNPV`). `rate` must be > −1. The flows need not be sorted.
+#[must_use]
+pub fn xnpv(rate: f64, flows: &[(NaiveDate, f64)]) -> f64 {
+    let Some(start) = flows.iter().map(|f| f.0).min() else {
+        return 0.0;
+    };
+    let ln1r = (1.0 + rate).ln();
+    flows
+        .iter()
+        .map(|&(d, a)| a * (-ln1r * years(start, d)).exp())
+        .sum()
+}
+
+/// Annual internal rate of return of dated flows (Excel's `XIRR`): every
+/// annual rate in (−99 %, 1000 %] with `xnpv = 0`. Flows on the same date
+/// are added; the same sign rule and solvers as [`irr`] apply (Descartes'
+/// rule holds for sums of exponentials).
+#[must_use]
+pub fn xirr(flows: &[(NaiveDate, f64)]) -> IrrResult {
+    if flows.iter().any(|f| !f.1.is_finite()) {
+        return IrrResult::none("a cash flow is not a finite number");
+    }
+    let mut sorted: Vec<(NaiveDate, f64)> = flows.to_vec();
+    sorted.sort_by_key(|f| f.0);
+    let mut merged: Vec<(f64, f64)> = Vec::with_capacity(sorted.len());
+    let Some(start) = sorted.first().map(|f| f.0) else {
+        return IrrResult::none("all cash flows are zero");
+    };
+    let big = sorted.iter().fold(0.0f64, |m, f| m.max(f.1.abs()));
+    for (d, a) in sorted {
+        let t = years(start, d);
+        match merged.last_mut() {
+            Some(last) if last.0 == t => last.1 += a / big,
+            _ => merged.push((t, a / big)),
+        }
+    }
+    merged.retain(|f| f.1 != 0.0);
+    if merged.is_empty() {
+        return IrrResult::none("all cash flows are zero");
+    }
+    let changes = sign_changes(merged.iter().map(|f| f.1));
+    if changes == 0 {
+        return IrrResult::none("cash flows never change sign");
+    }
+    let (t0, tn) = (merged[0].0, merged[merged.len() - 1].0);
+    // Scaled like `scaled_npv`: exponents are never positive.
+    let eval = |r: f64| -> (f64, f64) {
+        let l = (1.0 + r).ln();
+        merged.iter().fold((0.0, 0.0), |(s, abs), &(t, a)| {
+            let w = if r >= 0.0 {
+                (-l * (t - t0)).exp()
+            } else {
+                (l * (tn - t)).exp()
+            };
+            (s + a * w, abs + a.abs() * w)
+        })
+    };
+    solve(|r| eval(r).0, eval, changes, merged[merged.len() - 1].1)
+}
+
+/// The constant payment per period that repays `pv` (and leaves `fv`) over
+/// `nper` periods at `rate` per period (numpy-financial's `pmt`).
+/// `None` when undefined (`nper` = 0, `rate` ≤ −1) or not finite.
+///
+/// ```
+/// use terrace::math::tvm::{pmt, When};
+/// // methods.md test 1: 1000 at 1 % a month over 12 months.
+/// assert!((pmt(0.01, 12.0, 1000.0, 0.0, When::End).unwrap() + 88.8488).abs() < 1e-4);
+/// ```
+#[must_use]
+pub fn pmt(rate: f64, nper: f64, pv: f64, fv: f64, when: When) -> Option<f64> {
+    if rate <= -1.0 {
+        return None;
+    }
+    let temp = (1.0 + rate).powf(nper);
+    let fact = annuity_factor(rate, nper, temp, when);
+    finite(-(fv + pv * temp) / fact)
+}
+
+/// `(1 + r·when)·((1+r)^n − 1)/r`, or `n` at r = 0.
+fn annuity_factor(rate: f64, nper: f64, temp: f64, when: When) -> f64 {
+    if rate == 0.0 {
+        nper
+    } else {
+        (1.0 + rate * when.factor()) * (temp - 1.0) / rate
+    }
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// Future value after `nper` periods of `pv` and payments `pmt` at `rate`
+/// (numpy-financial's `fv`). `None` when `rate` ≤ −1 or not finite.
+#[must_use]
+pub fn fv(rate: f64, nper: f64, pmt: f64, pv: f64, when: When) -> Option<f64> {
+    if rate <= -1.0 {
+        return None;
+    }
+    let temp = (1.0 + rate).powf(nper);
+    finite(-(pv * temp + pmt * annuity_factor(rate, nper, temp, when)))
+}
+
+/// Present value of `nper` payments `pmt` and a final `fv` at `rate`
+/// (numpy-financial's `pv`). `None` when `rate` ≤ −1 or not finite.
+#[must_use]
+pub fn pv(rate: f64, nper: f64, pmt: f64, fv: f64, when: When) -> Option<f64> {
+    if rate <= -1.0 {
+        return None;
+    }
+    let temp = (1.0 + rate).powf(nper);
+    finite(-(fv + pmt * annuity_factor(rate, nper, temp, when)) / temp)
+}
+
+/// Number of periods for payments `pmt` to take `pv` to `fv` at `rate`
+/// (numpy-financial's `nper`). At `rate` = 0 this is `−(fv + pv)/pmt`
+/// (numpy-financial 1.0 returns `(−fv + pv)/pmt` for a scalar zero rate, a
+/// known slip). `None` when there is no solution.
+#[must_use]
+pub fn nper(rate: f64, pmt: f64, pv: f64, fv: f64, when: When) -> Option<f64> {
+    if rate <= -1.0 {
+        return None;
+    }
+    if rate == 0.0 {
+        return finite(-(fv + pv) / pmt);
+    }
+    let z = pmt * (1.0 + rate * when.factor()) / rate;
+    let ratio = (-fv + z) / (pv + z);
+    if ratio <= 0.0 {
+        return None;
+    }
+    finite(ratio.ln() / (1.0 + rate).ln())
+}
+
+/// Interest part of the payment in period `per` (1-based, like
+/// numpy-financial's `ipmt`). `None` unless 1 ≤ `per` ≤ `nper` and the
+/// result is finite.
+#[must_use]
+pub fn ipmt(rate: f64, per: f64, nper: f64, pv: f64, fv: f64, when: When) -> Option<f64> {
+    if !(per >= 1.0 && per <= nper) {
+        return None;
+    }
+    let total = pmt(rate, nper, pv, fv, when)?;
+    // Balance after per − 1 periods, times the rate.
+    let balance = self::fv(rate, per - 1.0, total, pv, when)?;
+    let interest = balance * rate;
+    match when {
+        When::End => finite(interest),
+        When::Begin if per == 1.0 => Some(0.0),
+        When::Begin => finite(interest / (1.0 + rate)),
+    }
+}
+
+/// Principal part of the payment in period `per` (1-based): `pmt − ipmt`
+/// (numpy-financial's `ppmt`).
+#[must_use]
+pub fn ppmt(rate: f64, per: f64, nper: f64, pv: f64, fv: f64, when: When) -> Option<f64> {
+    finite(pmt(rate, nper, pv, fv, when)? - ipmt(rate, per, nper, pv, fv, when)?)
+}
+
+/// The rate per period at which `nper` payments `pmt` take `pv` to `fv`
+/// (numpy-financial's `rate`). numpy-financial runs Newton from 0.1 and
+/// returns NaN when it fails; this brackets every solution on
+/// (−99 %, 1000 %] and returns the one closest to 0.1, or `None` when there
+/// is none.
+#[must_use]
+pub fn rate(nper: f64, pmt: f64, pv: f64, fv: f64, when: When) -> Option<f64> {
+    if !(nper > 0.0 && nper.is_finite() && pmt.is_finite() && pv.is_finite() && fv.is_finite()) {
+        return None;
+    }
+    let w = when.factor();
+    let big = pmt.abs().max(pv.abs()).max(fv.abs());
+    if big == 0.0 {
+        return None;
+    }
+    let (pmt, pv, fv) = (pmt / big, pv / big, fv / big);
+    // fv + pv·(1+r)^n + pmt·(1+r·w)·((1+r)^n − 1)/r, divided by (1+r)^n
+    // when r > 0 so nothing overflows; the sum of |terms| is the scale.
+    let f = |r: f64| -> (f64, f64) {
+        let terms = if r > 0.0 {
+            let d = (1.0 + r).powf(-nper);
+            [fv * d, pv, pmt * (1.0 + r * w) * (1.0 - d) / r]
+        } else {
+            let temp = (1.0 + r).powf(nper);
+            let a = if r == 0.0 { nper } else { (temp - 1.0) / r };
+            [fv, pv * temp, pmt * (1.0 + r * w) * a]
+        };
+        (terms.iter().sum(), terms.iter().map(|t| t.abs()).sum())
+    };
+    let roots = all_roots(
+        f,
+        |u: f64| u.exp_m1(),
+        (1.0 + IRR_MIN).ln(),
+        (1.0 + IRR_MAX).ln(),
+        GRID_POINTS,
+        TANGENT_REL_TOL,
+        usize::MAX,
+    );
+    roots
+        .into_iter()
+        .filter(|&r| r > IRR_MIN && r <= IRR_MAX)
+        .min_by(|a, b| (a - 0.1).abs().total_cmp(&(b - 0.1).abs()))
+}
+
+/// Payback period: the smallest t at which the cumulative sum of `values`,
+/// having been negative, reaches zero, interpolated linearly within the
+/// period where it crosses (methods.md F5). `Some(0.0)` when the cumulative
+/// sum is never negative; `None` when it never recovers.
+#[must_use]
+pub fn payback(values: &[f64]) -> Option<f64> {
+    payback_at(values.iter().enumerate().map(|(t, &v)| (t as f64, v)))
+}
+
+/// [`payback`] on flows discounted at `rate` per period.
+#[must_use]
+pub fn discounted_payback(rate: f64, values: &[f64]) -> Option<f64> {
+    if rate <= -1.0 || !rate.is_finite() {
+        return None;
+    }
+    let x = 1.0 / (1.0 + rate);
+    let mut df = 1.0;
+    payback_at(values.iter().enumerate().map(|(t, &v)| {
+        let d = v * df;
+        df *= x;
+        (t as f64, d)
+    }))
+}
+
+/// Payback over (time, amount) pairs in time order: the first time the
+/// cumulative sum, having been negative, reaches zero, interpolated between
+/// the previous time and the time of the flow that crosses.
+pub fn payback_at(flows: impl IntoIterator<Item = (f64, f64)>) -> Option<f64> {
+    let mut cum = 0.0;
+    let mut prev_t = 0.0;
+    let mut was_negative = false;
+    for (t, v) in flows {
+        if !v.is_finite() {
+            return None;
+        }
+        let next = cum + v;
+        if was_negative && next >= 0.0 {
+            // cum < 0 ≤ next, so v > 0 and the fraction is in (0, 1].
+            let frac = (-cum / v).clamp(0.0, 1.0);
+            return finite(prev_t + frac * (t - prev_t));
+        }
+        if next < 0.0 {
+            was_negative = true;
+        }
+        cum = next;
+        prev_t = t;
+    }
+    if was_negative {
+        None
+    } else {
+        Some(0.0)
+    }
+}
+
+/// Benefit–cost ratio at `rate` per period: PV of the positive flows over
+/// PV of the absolute negative flows (methods.md F5). `None` when there is
+/// no cost, `rate` ≤ −1 or the result is not finite.
+#[must_use]
+pub fn benefit_cost_ratio(rate: f64, values: &[f64]) -> Option<f64> {
+    if rate <= -1.0 || !rate.is_finite() || values.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let big = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if big == 0.0 {
+        return None;
+    }
+    let x = 1.0 / (1.0 + rate);
+    let (mut b, mut c) = (0.0, 0.0);
+    for &v in values.iter().rev() {
+        let v = v / big;
+        b = b * x + v.max(0.0);
+        c = c * x - v.min(0.0);
+    }
+    if c == 0.0 {
+        return None;
+    }
+    finite(b / c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol * (1.0 + b.abs())
+    }
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    /// |NPV| at `r` relative to Σ|v_t|(1+r)^-t, evaluated scaled.
+    fn relative_residual(r: f64, values: &[f64]) -> f64 {
+        let (v, s) = scaled_npv_and_scale(r, values);
+        v.abs() / s.max(f64::MIN_POSITIVE)
+    }
+
+    #[test]
+    fn pmt_methods_test_1() {
+        // methods.md test 1: PMT(1 %, 12, 1000) = −88.8488;
+        // numpy_financial.pmt(0.01, 12, 1000) = -88.84878867834168.
+        let p = pmt(0.01, 12.0, 1000.0, 0.0, When::End).unwrap();
+        assert!(close(p, -88.84878867834168, 1e-12));
+        assert!((p + 88.8488).abs() < 5e-5);
+    }
+
+    #[test]
+    fn numpy_financial_doc_examples() {
+        // numpy-financial 1.0.0 docstring examples, values printed by
+        // numpy_financial itself (pip install numpy-financial==1.0.0).
+        let r = 0.05 / 12.0;
+        assert!(close(
+            fv(r, 120.0, -100.0, -100.0, When::End).unwrap(),
+            15692.928894335748,
+            1e-12
+        ));
+        assert!(close(
+            fv(r, 120.0, -100.0, -100.0, When::Begin).unwrap(),
+            15757.629844104778,
+            1e-12
+        ));
+        assert!(close(
+            pv(r, 120.0, -100.0, 15692.93, When::End).unwrap(),
+            -100.00067131625819,
+            1e-10
+        ));
+        assert!(close(
+            pv(r, 120.0, -100.0, 15692.93, When::Begin).unwrap(),
+            -60.71677534615883,
+            1e-10
+        ));
+        let r = 0.075 / 12.0;
+        assert!(close(
+            pmt(r, 180.0, 200000.0, 0.0, When::End).unwrap(),
+            -1854.0247200054619,
+            1e-12
+        ));
+        assert!(close(
+            pmt(r, 180.0, 200000.0, 0.0, When::Begin).unwrap(),
+            -1842.5090385147448,
+            1e-12
+        ));
+        assert!(close(
+            pmt(0.05 / 12.0, 60.0, 1000.0, 500.0, When::End).unwrap(),
+            -26.223517132683153,
+            1e-12
+        ));
+        let r = 0.07 / 12.0;
+        assert!(close(
+            nper(r, -150.0, 8000.0, 0.0, When::End).unwrap(),
+            64.07334877,
+            1e-9
+        ));
+        assert!(close(
+            nper(r, -150.0, 8000.0, 0.0, When::Begin).unwrap(),
+            63.62363537,
+            1e-9
+        ));
+        // Zero rate: the algebraic answer −(fv + pv)/pmt = 53.33; numpy-financial
+        // 1.0.0's scalar branch returns −53.33 (sign slip), so 53.33 is checked
+        // against the formula in its own docstring: fv + pv + pmt·nper = 0.
+        assert!(close(
+            nper(0.0, -150.0, 8000.0, 0.0, When::End).unwrap(),
+            8000.0 / 150.0,
+            1e-15
+        ));
+        assert!(close(
+            rate(10.0, 0.0, -3500.0, 10000.0, When::End).unwrap(),
+            0.11069085371426901,
+            1e-9
+        ));
+        assert!(close(
+            rate(60.0, -200.0, 10000.0, 0.0, When::End).unwrap(),
+            0.006183413162128821,
+            1e-9
+        ));
+        assert!(close(
+            rate(60.0, -200.0, 10000.0, 0.0, When::Begin).unwrap(),
+            0.006407985778706601,
+            1e-9
+        ));
+        assert!(close(
+            npv(0.08, &[-40000.0, 5000.0, 8000.0, 12000.0, 30000.0]),
+            3065.2226681795255,
+            1e-12
+        ));
+    }
+
+    #[test]
+    fn ipmt_ppmt_amortisation_table() {
+        // numpy-financial ipmt docstring: 2500 at 8.24 %/12 over 12 months;
+        // numpy_financial.ipmt / ppmt for per = 1..12.
+        let ip = [
+            -17.16666667,
+            -15.78933746,
+            -14.40255059,
+            -13.00624111,
+            -11.60034365,
+            -10.18479236,
+            -8.75952094,
+            -7.32446267,
+            -5.87955032,
+            -4.42471625,
+            -2.95989231,
+            -1.48500992,
+        ];
+        let pp = [
+            -200.58192368678277,
+            -201.95925289609866,
+            -203.34603976598518,
+            -204.7423492390449,
+            -206.1482467038197,
+            -207.56379799785256,
+            -208.98906941077112,
+            -210.42412768739175,
+            -211.86904003084513,
+            -213.3238741057236,
+            -214.78869804124955,
+            -216.2635804344661,
+        ];
+        let r = 0.0824 / 12.0;
+        for per in 1..=12 {
+            let i = ipmt(r, per as f64, 12.0, 2500.0, 0.0, When::End).unwrap();
+            let p = ppmt(r, per as f64, 12.0, 2500.0, 0.0, When::End).unwrap();
+            assert!((i - ip[per - 1]).abs() < 1e-8, "ipmt {per}: {i}");
+            assert!(close(p, pp[per - 1], 1e-12), "ppmt {per}: {p}");
+        }
+        // when='begin': numpy_financial.ipmt(.., per, 12, 2500, when='begin').
+        assert_eq!(ipmt(r, 1.0, 12.0, 2500.0, 0.0, When::Begin), Some(0.0));
+        assert!((ipmt(r, 2.0, 12.0, 2500.0, 0.0, When::Begin).unwrap() + 15.68165675).abs() < 1e-8);
+        assert!((ipmt(r, 12.0, 12.0, 2500.0, 0.0, When::Begin).unwrap() + 1.47488239).abs() < 1e-8);
+        assert!(close(
+            ppmt(r, 1.0, 12.0, 2500.0, 0.0, When::Begin).unwrap(),
+            -216.2635804344661,
+            1e-12
+        ));
+        assert!(close(
+            ppmt(r, 12.0, 12.0, 2500.0, 0.0, When::Begin).unwrap(),
+            -214.78869804124952,
+            1e-12
+        ));
+        assert_eq!(ipmt(r, 0.0, 12.0, 2500.0, 0.0, When::End), None);
+        assert_eq!(ipmt(r, 13.0, 12.0, 2500.0, 0.0, When::End), None);
+    }
+
+    #[test]
+    fn irr_methods_test_3() {
+        // methods.md test 3: [−100, 60, 60] → 13.0662 %;
+        // numpy_financial.irr gives 0.1306623862918075.
+        let r = irr(&[-100.0, 60.0, 60.0]);
+        assert_eq!(r.status, IrrStatus::Unique);
+        assert!(close(r.unique().unwrap(), 0.1306623862918075, 1e-12));
+        // numpy-financial irr docstring examples.
+        let cases: [(&[f64], f64); 2] = [
+            (&[-100.0, 39.0, 59.0, 55.0, 20.0], 0.28094842115996066),
+            (&[-100.0, 0.0, 0.0, 74.0], -0.0954958303489728),
+        ];
+        for (v, want) in cases {
+            let got = irr(v);
+            assert_eq!(got.status, IrrStatus::Unique, "{v:?}: {got:?}");
+            assert!(close(got.unique().unwrap(), want, 1e-10), "{v:?}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn irr_reports_every_root_where_numpy_financial_returns_one() {
+        // numpy-financial's docstring example [−5, 10.5, 1, −8, 1] returns
+        // 0.08859833852775534; numpy.roots on the same polynomial in
+        // x = 1/(1+r) shows two more real roots with r > −1:
+        // −0.8702012474847411 and 0.7095595276861841.
+        let r = irr(&[-5.0, 10.5, 1.0, -8.0, 1.0]);
+        assert_eq!(r.status, IrrStatus::Multiple);
+        let want = [-0.8702012474847411, 0.08859833852775534, 0.7095595276861841];
+        assert_eq!(r.roots.len(), 3);
+        for (g, w) in r.roots.iter().zip(want) {
+            assert!(close(*g, w, 1e-10), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn irr_reports_both_roots_of_the_classic_pump_example() {
+        // methods.md test 3: [−1600, 10000, −10000] must return 25 % and
+        // 400 % (numpy_financial.irr finds 0.25, pyxirr.irr finds 4.0).
+        let v = [-1600.0, 10000.0, -10000.0];
+        let r = irr(&v);
+        assert_eq!(r.status, IrrStatus::Multiple);
+        assert_eq!(r.unique(), None);
+        assert_eq!(r.roots.len(), 2);
+        assert!(close(r.roots[0], 0.25, 1e-12));
+        assert!(close(r.roots[1], 4.0, 1e-12));
+        assert_eq!(r.status.to_string(), "multiple");
+        for &root in &r.roots {
+            assert!(npv(root, &v).abs() < 1e-8);
+        }
+    }
+
+    #[test]
+    fn irr_finds_three_roots() {
+        // Coefficients of (x − 1/1.1)(x − 1/1.3)(x − 1/2) in x = 1/(1+r),
+        // from numpy.poly: roots at r = 10 %, 30 %, 100 %.
+        let v = [
+            -0.34965034965034963,
+            1.5384615384615383,
+            -2.1783216783216783,
+            1.0,
+        ];
+        let r = irr(&v);
+        assert_eq!(r.status, IrrStatus::Multiple);
+        assert_eq!(r.roots.len(), 3, "{r:?}");
+        for (got, want) in r.roots.iter().zip([0.1, 0.3, 1.0]) {
+            assert!(close(*got, want, 1e-9), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn irr_finds_a_tangent_root() {
+        // (1 − x)² with x = 1/(1+r): NPV touches zero at r = 0 only.
+        let r = irr(&[1.0, -2.0, 1.0]);
+        assert_eq!(r.status, IrrStatus::Unique, "{r:?}");
+        assert!(r.roots[0].abs() < 1e-4, "{r:?}");
+        assert!(r.reason.is_some());
+    }
+
+    #[test]
+    fn irr_explains_why_there_is_none() {
+        assert_eq!(irr(&[]).reason, Some("all cash flows are zero"));
+        assert_eq!(irr(&[0.0, 0.0]).reason, Some("all cash flows are zero"));
+        assert_eq!(irr(&[100.0]).reason, Some("cash flows never change sign"));
+        let r = irr(&[-100.0, -5.0, 0.0]);
+        assert_eq!(r.status, IrrStatus::None);
+        assert_eq!(r.reason, Some("cash flows never change sign"));
+        assert_eq!(r.status.to_string(), "none");
+        // One sign change, the root far above 1000 %: −1 + 1e6 at t = 1.
+        let r = irr(&[-1.0, 1e6]);
+        assert_eq!(r.status, IrrStatus::None);
+        assert!(r.reason.unwrap().contains("above 1000%"));
+        // Root at −99.9 %: −1000 then 1.
+        let r = irr(&[-1000.0, 1.0]);
+        assert!(r.reason.unwrap().contains("below -99%"), "{r:?}");
+        // Two sign changes, NPV < 0 everywhere: −1, 1, −1.
+        let r = irr(&[-1.0, 1.0, -1.0]);
+        assert_eq!(r.status, IrrStatus::None);
+        assert!(r.reason.unwrap().contains("no IRR lies"));
+    }
+
+    #[test]
+    fn irr_over_360_periods_neither_overflows_nor_underflows() {
+        // numpy_financial.irr = 0.008604281802637503, pyxirr.irr =
+        // 0.008604281802642885 for −100000, 359 × 900, 5000.
+        let mut v = vec![-100000.0];
+        v.extend(std::iter::repeat(900.0).take(359));
+        v.push(5000.0);
+        let r = irr(&v);
+        assert!(close(r.unique().unwrap(), 0.0086042818026, 1e-9), "{r:?}");
+        assert!(close(npv(0.005, &v), 50793.224858060974, 1e-11));
+        // numpy_financial.mirr(v, 0.005, 0.004) = 0.005521925814325979.
+        assert!(close(
+            mirr(&v, 0.005, 0.004).unwrap(),
+            0.005521925814325979,
+            1e-10
+        ));
+        // Same with 2000 leading and trailing zeros.
+        let mut w = vec![0.0; 2000];
+        w.extend(&v);
+        w.extend(vec![0.0; 2000]);
+        assert!(close(irr(&w).unique().unwrap(), 0.0086042818026, 1e-9));
+    }
+
+    #[test]
+    fn mirr_published_examples() {
+        // Excel MIRR doc (methods.md test 3): 12.609 %;
+        // numpy_financial.mirr gives 0.1260941303659051.
+        let v = [-120000.0, 39000.0, 30000.0, 21000.0, 37000.0, 46000.0];
+        assert!(close(
+            mirr(&v, 0.10, 0.12).unwrap(),
+            0.1260941303659051,
+            1e-12
+        ));
+        // MathWorks `mirr` doc: mirr([-100000 20000 -10000 30000 38000 50000],
+        // 0.09, 0.12) = 0.0832 (8.32 %); numpy_financial.mirr gives
+        // 0.08318460939409666 (methods.md's 8.318 %).
+        let v = [-100000.0, 20000.0, -10000.0, 30000.0, 38000.0, 50000.0];
+        assert!(close(
+            mirr(&v, 0.09, 0.12).unwrap(),
+            0.08318460939409666,
+            1e-12
+        ));
+        assert_eq!(mirr(&[100.0, 5.0], 0.1, 0.1), None);
+        assert_eq!(mirr(&[-100.0, -5.0], 0.1, 0.1), None);
+        assert_eq!(mirr(&[-100.0, 50.0], -1.0, 0.1), None);
+    }
+
+    #[test]
+    fn excel_xirr_xnpv_example() {
+        // Microsoft XIRR and XNPV docs: XIRR = 0.373362535, XNPV at 9 % =
+        // 2086.65; pyxirr gives 0.3733625335095556 and 2086.6476020315363.
+        let flows = [
+            (date(2008, 1, 1), -10000.0),
+            (date(2008, 3, 1), 2750.0),
+            (date(2008, 10, 30), 4250.0),
+            (date(2009, 2, 15), 3250.0),
+            (date(2009, 4, 1), 2750.0),
+        ];
+        let r = xirr(&flows);
+        assert!(
+            close(r.unique().unwrap(), 0.3733625335095556, 1e-10),
+            "{r:?}"
+        );
+        assert!(close(xnpv(0.09, &flows), 2086.6476020315363, 1e-12));
+        // Order does not matter; same-date flows are added.
+        let mut shuffled = flows.to_vec();
+        shuffled.reverse();
+        shuffled.push((date(2008, 3, 1), 0.0));
+        assert!(close(
+            xirr(&shuffled).unique().unwrap(),
+            0.3733625335095556,
+            1e-10
+        ));
+        assert_eq!(xirr(&[]).status, IrrStatus::None);
+    }
+
+    #[test]
+    fn payback_is_interpolated() {
+        // Cumulative −100, −40, +20: crosses during period 2, 40/60 of the way.
+        assert!(close(
+            payback(&[-100.0, 60.0, 60.0]).unwrap(),
+            1.0 + 40.0 / 60.0,
+            1e-15
+        ));
+        assert_eq!(payback(&[-100.0, 50.0, 50.0]), Some(2.0));
+        assert_eq!(payback(&[-100.0, 10.0]), None);
+        assert_eq!(payback(&[10.0, 10.0]), Some(0.0));
+        assert_eq!(payback(&[]), Some(0.0));
+        // Discounted at 10 %: −100, 54.545…, 49.586…; crosses in period 2.
+        let d = discounted_payback(0.1, &[-100.0, 60.0, 60.0]).unwrap();
+        let want = 1.0 + (100.0 - 60.0 / 1.1) / (60.0 / 1.21);
+        assert!(close(d, want, 1e-14));
+        assert_eq!(discounted_payback(0.5, &[-100.0, 60.0, 60.0]), None);
+    }
+
+    #[test]
+    fn benefit_cost_ratio_is_pv_benefits_over_pv_costs() {
+        // PV benefits 60/1.1 + 60/1.21 = 104.1322…; PV costs 100.
+        let b = benefit_cost_ratio(0.1, &[-100.0, 60.0, 60.0]).unwrap();
+        assert!(close(b, 1.041322314049587, 1e-14));
+        assert_eq!(benefit_cost_ratio(0.1, &[1.0, 2.0]), None);
+    }
+
+    fn flows(max_len: usize) -> impl Strategy<Value = Vec<f64>> {
+        prop::collection::vec(
+            prop_oneof![
+                Just(0.0),
+                -1e6..1e6f64,
+                -1.0..1.0f64,
+                prop::num::f64::NORMAL.prop_map(|x| x.clamp(-1e300, 1e300)),
+            ],
+            0..max_len,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn npv_is_zero_at_every_reported_root(v in flows(40)) {
+            let r = irr(&v);
+            let big = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+            let scaled: Vec<f64> = v.iter().map(|x| x / big.max(f64::MIN_POSITIVE)).collect();
+            for &root in &r.roots {
+                prop_assert!(root > IRR_MIN && root <= IRR_MAX);
+                prop_assert!(relative_residual(root, &scaled) < 1e-7, "{root} {r:?}");
+            }
+            prop_assert_eq!(r.status == IrrStatus::Multiple, r.roots.len() > 1);
+            prop_assert_eq!(r.status == IrrStatus::Unique, r.roots.len() == 1);
+        }
+
+        #[test]
+        fn one_sign_change_in_range_gives_a_unique_root(
+            outlay in 1.0..1e6f64,
+            n in 1usize..360,
+            target in -0.5..5.0f64, // (1+r)^-360 stays finite for the test set-up
+            noise in prop::collection::vec(0.0..1.0f64, 360),
+        ) {
+            // Positive inflows scaled so the IRR is `target`: one sign change.
+            let mut v = vec![-outlay];
+            v.extend(noise.iter().take(n).map(|x| x + 0.01));
+            let pv_in = npv(target, &v) + outlay;
+            for x in v.iter_mut().skip(1) {
+                *x *= outlay / pv_in;
+            }
+            let r = irr(&v);
+            prop_assert_eq!(r.status, IrrStatus::Unique, "{:?}", r);
+            prop_assert!(close(r.unique().unwrap(), target, 1e-7), "{:?} vs {}", r, target);
+        }
+
+        #[test]
+        fn pmt_pv_fv_are_consistent(
+            rate in -0.5..1.0f64,
+            nper in 1u32..480,
+            pv0 in -1e6..1e6f64,
+            fv0 in -1e6..1e6f64,
+            begin in any::<bool>(),
+        ) {
+            let when = if begin { When::Begin } else { When::End };
+            let n = f64::from(nper);
+            let p = pmt(rate, n, pv0, fv0, when).unwrap();
+            let scale = 1.0 + pv0.abs() + fv0.abs();
+            // fv of (pv0, p) is fv0, and pv of (p, fv0) is pv0.
+            if let Some(f) = fv(rate, n, p, pv0, when) {
+                let tol = 1e-7 * scale * (1.0 + rate).powf(n).max(1.0);
+                prop_assert!((f - fv0).abs() <= tol, "fv {} vs {}", f, fv0);
+            }
+            if let Some(back) = pv(rate, n, p, fv0, when) {
+                prop_assert!((back - pv0).abs() <= 1e-7 * scale * (1.0 + rate).powf(-n).max(1.0));
+            }
+        }
+
+        #[test]
+        fn nothing_panics_or_returns_nan(v in flows(50), r in -2.0..20.0f64, f in -2.0..2.0f64) {
+            let res = irr(&v);
+            prop_assert!(res.roots.iter().all(|x| x.is_finite()));
+            for x in [mirr(&v, f, r), payback(&v), discounted_payback(r, &v), benefit_cost_ratio(r, &v)]
+                .into_iter()
+                .flatten()
+            {
+                prop_assert!(!x.is_nan());
+            }
+            let n = v.len() as f64;
+            let a = v.first().copied().unwrap_or(0.0);
+            let b = v.last().copied().unwrap_or(0.0);
+            for x in [
+                pmt(r, n, a, b, When::End),
+                fv(r, n, a, b, When::Begin),
+                pv(r, n, a, b, When::End),
+                nper(r, a, b, 0.0, When::End),
+                ipmt(r, 1.0, n, a, b, When::Begin),
+                ppmt(r, n, n, a, b, When::End),
+                rate(n, a, b, 0.0, When::End),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                prop_assert!(!x.is_nan());
+            }
+            let base = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+            let dated: Vec<(NaiveDate, f64)> = v
+                .iter()
+                .enumerate()
+                .map(|(i, &a)| (base + chrono::Days::new((i as u64 * 37) % 900), a))
+                .collect();
+            prop_assert!(xirr(&dated).roots.iter().all(|x| x.is_finite()));
+        }
+    }
+}
