@@ -6,10 +6,14 @@
 //! discounting uses r_m = (1+r)^(1/12) − 1 and monthly IRR/MIRR are
 //! reported as annual equivalents (1+i_m)^12 − 1.
 
+use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::cashflow::CaseFlows;
+use crate::domain::case::Case;
+use crate::domain::product::Product;
 use crate::math::tvm;
+use crate::{Error, Result};
 
 /// The lender's usual minimum debt service coverage (F11: agricultural
 /// lenders commonly require 1.25; FINPACK bands 1.10–1.50).
@@ -39,6 +43,8 @@ pub struct ProjectView {
 pub struct LoanFlows {
     /// Product id.
     pub id: String,
+    /// Amount lent.
+    pub principal: Decimal,
     /// Client cash flow by month from 0: net disbursement +, instalments −,
     /// savings returned +.
     pub client_flow: Vec<f64>,
@@ -50,11 +56,51 @@ pub struct LoanFlows {
     pub eir: f64,
 }
 
+/// A case appraised: its project view and one financing view per product.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Appraisal {
+    /// Case id.
+    pub case_id: String,
+    /// Case name.
+    pub case_name: String,
+    /// Currency of every amount.
+    pub currency: String,
+    /// The case's annual discount rate.
+    pub discount_rate: f64,
+    /// Incremental project view.
+    pub project: ProjectView,
+    /// One financing view per product, in the order given.
+    pub products: Vec<FinancingView>,
+}
+
+/// Appraises a validated case under each product.
+pub fn appraise_case(case: &Case, products: &[Product]) -> Result<Appraisal> {
+    let flows = CaseFlows::build(case);
+    let project = project_view(&flows, case.discount_rate);
+    let products = products
+        .iter()
+        .map(|p| {
+            let loan = LoanFlows::for_case(case, &flows, p)?;
+            Ok(financing_view(&flows, &loan, case.discount_rate, case.household.cash_buffer))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Appraisal {
+        case_id: case.id.clone(),
+        case_name: case.name.clone(),
+        currency: case.currency.clone(),
+        discount_rate: case.discount_rate,
+        project,
+        products,
+    })
+}
+
 /// One product's financing view of a case.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FinancingView {
     /// Product id.
     pub id: String,
+    /// Amount lent.
+    pub principal: Decimal,
     /// APR of the product on this loan.
     pub apr: f64,
     /// EIR of the product on this loan.
@@ -217,6 +263,7 @@ pub fn financing_view(flows: &CaseFlows, loan: &LoanFlows, discount_rate: f64, c
     let (verdict, reason) = judge(flows, first_negative, first_due, min_annual_dscr, household_npv, maturity);
     FinancingView {
         id: loan.id.clone(),
+        principal: loan.principal,
         apr: loan.apr,
         eir: loan.eir,
         min_dscr,

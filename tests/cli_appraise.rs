@@ -1,0 +1,185 @@
+//! `terrace appraise` from the outside: every bundled case under every
+//! bundled product, the JSON shape, and bad input.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn terrace() -> Command {
+    Command::cargo_bin("terrace").unwrap()
+}
+
+fn appraise_json(case: &str) -> Value {
+    let out = terrace()
+        .args(["appraise", case, "--products", "products", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{case}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn every_bundled_case_runs_under_every_bundled_product() {
+    let products = std::fs::read_dir("products").unwrap().count();
+    let mut cases = 0;
+    for entry in std::fs::read_dir("data/cases").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|x| x != "toml") {
+            continue;
+        }
+        cases += 1;
+        let v = appraise_json(path.to_str().unwrap());
+        let stem = path.file_stem().unwrap().to_str().unwrap();
+        assert_eq!(v["case"], stem);
+        for key in ["npv", "irr", "irr_status", "mirr", "bcr", "payback_months"] {
+            assert!(v["project"].get(key).is_some(), "{stem}: project.{key}");
+        }
+        assert!(["unique", "multiple", "none"].contains(&v["project"]["irr_status"].as_str().unwrap()));
+        let ps = v["products"].as_array().unwrap();
+        assert_eq!(ps.len(), products, "{stem}");
+        for p in ps {
+            for key in [
+                "id",
+                "apr",
+                "eir",
+                "min_dscr",
+                "min_annual_dscr",
+                "months_cash_negative",
+                "peak_deficit",
+                "household_npv",
+                "verdict",
+                "reason",
+            ] {
+                assert!(p.get(key).is_some(), "{stem}: products[].{key}");
+            }
+            assert!(p["apr"].as_f64().unwrap() >= 0.0);
+            assert!(p["peak_deficit"].as_f64().unwrap() >= 0.0);
+            assert!(!p["reason"].as_str().unwrap().is_empty());
+        }
+    }
+    assert_eq!(cases, 8);
+}
+
+/// The brief's point, read from the numbers: on the avocado orchard, whose
+/// trees bear nothing for two years, the 12-month microloan cannot be
+/// serviced, and a loan whose grace matches the gestation does better.
+#[test]
+fn avocado_microloan_fails_and_gestation_grace_does_better() {
+    let v = appraise_json("data/cases/kenya-avocado.toml");
+    let by_id = |id: &str| v["products"].as_array().unwrap().iter().find(|p| p["id"] == id).unwrap().clone();
+    let micro = by_id("microloan-12m-flat");
+    let orchard = by_id("orchard-84m-gestation");
+    assert_eq!(micro["verdict"], "fails", "{micro}");
+    assert!(micro["reason"].as_str().unwrap().contains("before the investment's first extra sales"));
+    assert_ne!(orchard["verdict"], "fails", "{orchard}");
+    assert!(orchard["months_cash_negative"].as_u64() < micro["months_cash_negative"].as_u64());
+    assert!(orchard["peak_deficit"].as_f64() < micro["peak_deficit"].as_f64());
+    // The project itself is sound: the problem is the loan, not the orchard.
+    assert!(v["project"]["npv"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn table_and_csv_outputs_name_every_product() {
+    let out = terrace()
+        .args(["appraise", "data/cases/honduras-drip.toml", "--product", "products/microloan-12m-flat.toml"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("NPV") && text.contains("microloan-12m-flat"), "{text}");
+
+    let out = terrace()
+        .args(["appraise", "data/cases/honduras-drip.toml", "--products", "products", "--format", "csv"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let headers = rdr.headers().unwrap().clone();
+    assert_eq!(&headers[0], "case");
+    assert!(headers.iter().any(|h| h == "verdict"));
+    assert_eq!(rdr.records().count(), std::fs::read_dir("products").unwrap().count());
+}
+
+#[test]
+fn monthly_view_shows_cash_after_debt_service() {
+    let out = terrace()
+        .args([
+            "appraise",
+            "data/cases/kenya-avocado.toml",
+            "--product",
+            "products/microloan-12m-flat.toml",
+            "--monthly",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let months = v["products"][0]["monthly"].as_array().unwrap();
+    assert_eq!(months.len(), 20 * 12 + 1);
+    // Cash accumulates: each month's cash is last month's plus its flows.
+    for w in months.windows(2) {
+        let flows: f64 = ["enterprise_net", "household_net", "capital", "loan"]
+            .iter()
+            .map(|k| w[1][k].as_f64().unwrap())
+            .sum();
+        let expected = w[0]["cash"].as_f64().unwrap() + flows;
+        assert!((w[1]["cash"].as_f64().unwrap() - expected).abs() < 1e-6);
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn bad_case_files_name_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string("data/cases/honduras-drip.toml").unwrap();
+
+    let unknown = write(dir.path(), "unknown.toml", &format!("colour = \"red\"\n{good}"));
+    terrace()
+        .args(["appraise", &unknown])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown.toml").and(predicate::str::contains("line 1")))
+        .stderr(predicate::str::contains("colour"))
+        .stderr(predicate::str::contains("horizon_years"));
+
+    let horizon = write(
+        dir.path(),
+        "horizon.toml",
+        &good.replacen("horizon_years = ", "horizon_years = 99 # was ", 1),
+    );
+    terrace()
+        .args(["appraise", &horizon])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("horizon.toml, line").and(predicate::str::contains("`horizon_years`")))
+        .stderr(predicate::str::contains("1 to 30 years").and(predicate::str::contains("99")));
+
+    let empty = write(dir.path(), "empty.toml", "");
+    terrace()
+        .args(["appraise", &empty])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("empty"));
+
+    let broken = write(dir.path(), "broken.toml", "id = \n");
+    terrace().args(["appraise", &broken]).assert().code(2).stderr(predicate::str::contains("broken.toml"));
+
+    terrace()
+        .args(["appraise", "data/cases/no-such-case.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no-such-case.toml"));
+
+    terrace()
+        .args(["appraise", "data/cases/honduras-drip.toml", "--products", dir.path().join("none").to_str().unwrap()])
+        .assert()
+        .code(2);
+}
