@@ -281,6 +281,22 @@ pub fn schedule(product: &Product, principal: Decimal, start: YearMonth) -> Resu
         RateBasis::Flat => ctx.flat(&dues, &mut rows)?,
     }
 
+    // Every amount carries exactly the minor unit's decimals (1000.00).
+    let dp = product.minor_unit;
+    for r in &mut rows {
+        for x in [
+            &mut r.opening_balance,
+            &mut r.interest,
+            &mut r.principal,
+            &mut r.fees,
+            &mut r.payment,
+            &mut r.closing_balance,
+        ] {
+            x.rescale(dp);
+        }
+    }
+    let mut principal = principal;
+    principal.rescale(dp);
     let mut total_interest = Decimal::ZERO;
     let mut total_paid = Decimal::ZERO;
     let mut payments = 0;
