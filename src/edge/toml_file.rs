@@ -75,7 +75,9 @@ pub fn load<T: DeserializeOwned>(path: &Path) -> Result<(T, Source)> {
 /// Decodes TOML text as `T`; the error carries line and key path but no file.
 pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T> {
     toml::from_str::<T>(text).map_err(|e| {
-        let mut err = Error::new(ErrorKind::Parse, e.message().trim().to_string());
+        // toml puts "what" and "expected" on separate lines; keep one line.
+        let message = e.message().trim().lines().collect::<Vec<_>>().join("; ");
+        let mut err = Error::new(ErrorKind::Parse, message);
         if let Some(span) = e.span() {
             let offset = span.start.min(text.len());
             err = err.with_line(line_at(text, offset));
