@@ -37,7 +37,10 @@ fn every_shipped_product_runs_in_every_format() {
         for format in ["table", "csv", "json"] {
             schedule(f, &["--format", format]).success();
         }
-        let out = schedule(f, &["--format", "json"]).get_output().stdout.clone();
+        let out = schedule(f, &["--format", "json"])
+            .get_output()
+            .stdout
+            .clone();
         let v: Value = serde_json::from_slice(&out).unwrap();
         let apr = v["summary"]["apr"].as_f64().unwrap();
         assert!(apr > 0.0 && apr < 1.0, "{f}: {apr}");
@@ -242,7 +245,11 @@ fn bad_flags_name_the_flag() {
     fails_with(&v, &["--principal=-5"], &["--principal", "greater than 0"]);
     fails_with(&v, &["--principal", "0"], &["--principal"]);
     fails_with(&v, &["--principal", "1,000"], &["--principal"]);
-    fails_with(&v, &["--principal", "0.001"], &["--principal", "minor units"]);
+    fails_with(
+        &v,
+        &["--principal", "0.001"],
+        &["--principal", "minor units"],
+    );
     fails_with(
         &v,
         &["--principal", "100", "--start", "2026-13"],

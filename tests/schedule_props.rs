@@ -76,28 +76,26 @@ fn terms() -> impl Strategy<Value = Terms> {
         prop::collection::btree_set(1u32..=12, 1..4),
         prop::bool::ANY,
     )
-        .prop_map(
-            |(rate, flat, tenor, grace, paid, f, a, months, fees)| {
-                let frequency = FREQUENCIES[f];
-                // harvest-weighted needs a harvest calendar
-                let amortisation = if a == 4 && frequency != "harvest" {
-                    "annuity"
-                } else {
-                    AMORTISATIONS[a]
-                };
-                Terms {
-                    rate: Decimal::new(i64::from(rate), 4),
-                    basis: if flat { "flat" } else { "declining" },
-                    tenor,
-                    grace: grace.index(tenor as usize) as u32,
-                    grace_interest: if paid { "paid" } else { "capitalised" },
-                    frequency,
-                    amortisation,
-                    harvest_months: months.into_iter().collect(),
-                    fees,
-                }
-            },
-        )
+        .prop_map(|(rate, flat, tenor, grace, paid, f, a, months, fees)| {
+            let frequency = FREQUENCIES[f];
+            // harvest-weighted needs a harvest calendar
+            let amortisation = if a == 4 && frequency != "harvest" {
+                "annuity"
+            } else {
+                AMORTISATIONS[a]
+            };
+            Terms {
+                rate: Decimal::new(i64::from(rate), 4),
+                basis: if flat { "flat" } else { "declining" },
+                tenor,
+                grace: grace.index(tenor as usize) as u32,
+                grace_interest: if paid { "paid" } else { "capitalised" },
+                frequency,
+                amortisation,
+                harvest_months: months.into_iter().collect(),
+                fees,
+            }
+        })
 }
 
 fn principal() -> impl Strategy<Value = Decimal> {

@@ -488,7 +488,8 @@ pub(crate) mod tests {
 
     #[test]
     fn each_rule_names_its_key() {
-        let cases: Vec<(fn(&mut Product), &str)> = vec![
+        type Breaks = fn(&mut Product);
+        let cases: Vec<(Breaks, &str)> = vec![
             (|p| p.grace_months = 12, "grace_months"),
             (|p| p.tenor_months = 0, "tenor_months"),
             (|p| p.tenor_months = 361, "tenor_months"),
@@ -497,7 +498,10 @@ pub(crate) mod tests {
             (|p| p.minor_unit = 7, "minor_unit"),
             (|p| p.currency = "usd".into(), "currency"),
             (|p| p.upfront_fee_pct = dec!(1), "upfront_fee_pct"),
-            (|p| p.compulsory_savings_pct = dec!(-0.1), "compulsory_savings_pct"),
+            (
+                |p| p.compulsory_savings_pct = dec!(-0.1),
+                "compulsory_savings_pct",
+            ),
             (|p| p.fixed_fee = dec!(-1), "fixed_fee"),
             (|p| p.amortisation = Amortisation::Balloon, "balloon_share"),
             (

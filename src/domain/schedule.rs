@@ -497,9 +497,7 @@ impl Ctx<'_> {
                 let a = r.round(level(b0 - pv_balloon, &|_| Decimal::ONE)?);
                 Rule::Payments(vec![a; n])
             }
-            Amortisation::EqualPrincipal => {
-                Rule::Principal(r.round(b0 / Decimal::from(n as u64)))
-            }
+            Amortisation::EqualPrincipal => Rule::Principal(r.round(b0 / Decimal::from(n as u64))),
             Amortisation::Bullet => Rule::Principal(Decimal::ZERO),
         };
         for (k, &m) in post.iter().enumerate() {
@@ -623,7 +621,7 @@ fn monthly_irr(flows: &[f64]) -> Option<f64> {
     };
     let c0 = *flows.first()?;
     let total: f64 = flows.iter().sum();
-    if !(c0 > 0.0) || !total.is_finite() {
+    if c0.is_nan() || c0 <= 0.0 || !total.is_finite() {
         return None;
     }
     if total == 0.0 {
@@ -718,7 +716,11 @@ mod tests {
         let s = schedule(&flat_1200(), dec!(1200), jan()).unwrap();
         assert!(s.rows[1..].iter().all(|r| r.payment == dec!(112)));
         let m = &s.summary;
-        assert!((m.period_rate - 0.0178810).abs() < 5e-8, "{}", m.period_rate);
+        assert!(
+            (m.period_rate - 0.0178810).abs() < 5e-8,
+            "{}",
+            m.period_rate
+        );
         assert!((m.apr - 0.21457).abs() < 5e-6, "{}", m.apr);
         assert!((m.eir - 0.23698).abs() < 5e-6, "{}", m.eir);
 
@@ -742,7 +744,12 @@ mod tests {
     /// months gives 1.72×), since APR compounds nothing within the year.
     #[test]
     fn flat_apr_is_about_twice_the_flat_rate() {
-        for (rate, tenor) in [(dec!(0.12), 12), (dec!(0.12), 24), (dec!(0.2), 18), (dec!(0.28), 12)] {
+        for (rate, tenor) in [
+            (dec!(0.12), 12),
+            (dec!(0.12), 24),
+            (dec!(0.2), 18),
+            (dec!(0.28), 12),
+        ] {
             let mut p = flat_1200();
             p.annual_rate = rate;
             p.tenor_months = tenor;
@@ -846,7 +853,10 @@ mod tests {
         p.tenor_months = 24;
         let s = schedule(&p, dec!(1000), jan()).unwrap();
         assert_eq!(s.rows[0].fees, dec!(20) + dec!(5) + dec!(20));
-        assert_eq!(s.summary.net_disbursement, dec!(1000) - dec!(45) - dec!(100));
+        assert_eq!(
+            s.summary.net_disbursement,
+            dec!(1000) - dec!(45) - dec!(100)
+        );
         let flows = s.client_cash_flow();
         assert_eq!(flows.len(), 25);
         let total: Decimal = flows.iter().sum();
@@ -888,7 +898,13 @@ mod tests {
             A::Bullet,
             A::HarvestWeighted,
         ];
-        let frequencies = [F::Monthly, F::Quarterly, F::Semiannual, F::Annual, F::Harvest];
+        let frequencies = [
+            F::Monthly,
+            F::Quarterly,
+            F::Semiannual,
+            F::Annual,
+            F::Harvest,
+        ];
         let mut checked = 0;
         for amortisation in amortisations {
             for frequency in frequencies {
