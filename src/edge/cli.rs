@@ -28,6 +28,10 @@ pub enum Command {
     /// or series_id,date,amount): NPV, IRR with status, MIRR, payback.
     Flows(FlowsArgs),
     /// Print a loan product's repayment schedule and its APR/EIR.
+    ///
+    /// table: the rows, then a summary (totals, payments, APR, EIR as
+    /// fractions). csv: the rows only, one rectangular table; the summary is
+    /// in the json output. json: {"schedule": [...], "summary": {...}}.
     Schedule(ScheduleArgs),
     /// Appraise a case: project view and, per loan product, financing view.
     Appraise(AppraiseArgs),

@@ -7,3 +7,4 @@ pub mod cmd_flows;
 pub mod cmd_schedule;
 pub mod files;
 pub mod render;
+pub mod toml_file;
