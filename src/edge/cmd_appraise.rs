@@ -19,7 +19,10 @@ pub fn run(args: &AppraiseArgs) -> Result<Outcome> {
     if let Some(dir) = &args.products {
         paths.extend(toml_files_in(dir)?);
     }
-    let products = paths.iter().map(|p| load_product(p)).collect::<Result<Vec<_>>>()?;
+    let products = paths
+        .iter()
+        .map(|p| load_product(p))
+        .collect::<Result<Vec<_>>>()?;
     let appraisal = appraise_case(&case, &products)?;
 
     let mut sink = args.out.sink()?;
@@ -52,7 +55,15 @@ fn pct(x: Option<f64>) -> Cell {
 
 fn project_table(a: &Appraisal) -> Table {
     let p = &a.project;
-    let mut t = Table::new(["case", "npv", "irr", "irr_status", "mirr", "bcr", "payback_months"]);
+    let mut t = Table::new([
+        "case",
+        "npv",
+        "irr",
+        "irr_status",
+        "mirr",
+        "bcr",
+        "payback_months",
+    ]);
     t.push(vec![
         Cell::Text(a.case_id.clone()),
         Cell::num(Some(p.npv), 0),
@@ -96,7 +107,13 @@ fn products_table(a: &Appraisal, with_case: bool) -> Table {
                 Cell::Text(a.project.irr_status.clone()),
             ]);
         }
-        let rate = |x: f64| if with_case { Cell::num(Some(x), 6) } else { pct(Some(x)) };
+        let rate = |x: f64| {
+            if with_case {
+                Cell::num(Some(x), 6)
+            } else {
+                pct(Some(x))
+            }
+        };
         row.extend([
             Cell::Text(f.id.clone()),
             Cell::Dec(f.principal),
@@ -156,7 +173,14 @@ fn write_text(a: &Appraisal, monthly: bool, out: &mut dyn std::io::Write) -> std
     writeln!(out, "case {} — {} ({})", a.case_id, a.case_name, a.currency)?;
     let fmt_pct = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{:.2}%", v * 100.0));
     let roots = if p.irr_status == "multiple" {
-        format!(" roots {}", p.irr_roots.iter().map(|r| format!("{:.2}%", r * 100.0)).collect::<Vec<_>>().join(", "))
+        format!(
+            " roots {}",
+            p.irr_roots
+                .iter()
+                .map(|r| format!("{:.2}%", r * 100.0))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     } else {
         String::new()
     };

@@ -10,9 +10,10 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::cashflow::CaseFlows;
-use crate::domain::case::Case;
+use crate::domain::case::{parse_year_month, Case};
 use crate::domain::product::Product;
-use crate::math::tvm;
+use crate::domain::schedule::{schedule, YearMonth};
+use crate::math::{money, tvm};
 use crate::{Error, Result};
 
 /// The lender's usual minimum debt service coverage (F11: agricultural
@@ -80,8 +81,13 @@ pub fn appraise_case(case: &Case, products: &[Product]) -> Result<Appraisal> {
     let products = products
         .iter()
         .map(|p| {
-            let loan = LoanFlows::for_case(case, &flows, p)?;
-            Ok(financing_view(&flows, &loan, case.discount_rate, case.household.cash_buffer))
+            let loan = LoanFlows::for_case(case, p)?;
+            Ok(financing_view(
+                &flows,
+                &loan,
+                case.discount_rate,
+                case.household.cash_buffer,
+            ))
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Appraisal {
@@ -92,6 +98,69 @@ pub fn appraise_case(case: &Case, products: &[Product]) -> Result<Appraisal> {
         project,
         products,
     })
+}
+
+impl LoanFlows {
+    /// The loan a product makes for a case: the amount to finance (the
+    /// case's `financing.amount`, else the cost of the items bought in
+    /// month 0) less the product's down payment, rounded to the minor unit,
+    /// disbursed in the case's start month.
+    pub fn for_case(case: &Case, product: &Product) -> Result<LoanFlows> {
+        let context = |e: Error| e.with_field(format!("product `{}`", product.id));
+        let rounder = product.rounder();
+        let amount = match case.financing.amount {
+            Some(a) => a,
+            None => {
+                let cost: f64 = case
+                    .investments
+                    .iter()
+                    .filter(|i| i.month == 0)
+                    .map(|i| i.cost)
+                    .sum();
+                money::from_f64(cost)
+                    .filter(|c| *c > Decimal::ZERO)
+                    .ok_or_else(|| {
+                        Error::invalid(
+                            "financing.amount",
+                            "an amount to finance, or items bought in month 0",
+                            "neither",
+                        )
+                    })?
+            }
+        };
+        let mut principal = rounder.round(amount * (Decimal::ONE - product.down_payment_pct));
+        principal.rescale(product.minor_unit);
+        let (year, month) = parse_year_month(&case.start)?;
+        let schedule =
+            schedule(product, principal, YearMonth::new(year, month)?).map_err(context)?;
+        let maturity = schedule.summary.maturity_month;
+        if maturity > case.horizon_months() {
+            return Err(context(Error::invalid(
+                "tenor_months",
+                format!(
+                    "a loan that matures within the case's horizon ({} months)",
+                    case.horizon_months()
+                ),
+                format!("maturity in month {maturity}"),
+            )));
+        }
+        let mut debt_service = vec![0.0; maturity as usize + 1];
+        for row in schedule.rows.iter().skip(1) {
+            debt_service[row.period as usize] += money::to_f64(row.payment);
+        }
+        Ok(LoanFlows {
+            id: product.id.clone(),
+            principal,
+            client_flow: schedule
+                .client_cash_flow()
+                .into_iter()
+                .map(money::to_f64)
+                .collect(),
+            debt_service,
+            apr: schedule.summary.apr,
+            eir: schedule.summary.eir,
+        })
+    }
 }
 
 /// One product's financing view of a case.
@@ -204,11 +273,20 @@ pub fn project_view(flows: &CaseFlows, discount_rate: f64) -> ProjectView {
 }
 
 /// The financing view of one loan on a case.
-pub fn financing_view(flows: &CaseFlows, loan: &LoanFlows, discount_rate: f64, cash_buffer: f64) -> FinancingView {
+pub fn financing_view(
+    flows: &CaseFlows,
+    loan: &LoanFlows,
+    discount_rate: f64,
+    cash_buffer: f64,
+) -> FinancingView {
     let n = flows.len();
     let loan_at = |t: usize| loan.client_flow.get(t).copied().unwrap_or(0.0);
     let due_at = |t: usize| loan.debt_service.get(t).copied().unwrap_or(0.0);
-    let maturity = loan.debt_service.iter().rposition(|&d| d > 0.0).unwrap_or(0);
+    let maturity = loan
+        .debt_service
+        .iter()
+        .rposition(|&d| d > 0.0)
+        .unwrap_or(0);
 
     let mut cash = cash_buffer;
     let mut monthly = Vec::with_capacity(n);
@@ -256,11 +334,23 @@ pub fn financing_view(flows: &CaseFlows, loan: &LoanFlows, discount_rate: f64, c
         .reduce(f64::min);
 
     let r = monthly_rate(discount_rate);
-    let after_financing: Vec<f64> = flows.incremental().iter().enumerate().map(|(t, d)| d + loan_at(t)).collect();
+    let after_financing: Vec<f64> = flows
+        .incremental()
+        .iter()
+        .enumerate()
+        .map(|(t, d)| d + loan_at(t))
+        .collect();
     let household_npv = tvm::npv(r, &after_financing);
 
     let first_due = loan.debt_service.iter().position(|&d| d > 0.0);
-    let (verdict, reason) = judge(flows, first_negative, first_due, min_annual_dscr, household_npv, maturity);
+    let (verdict, reason) = judge(
+        flows,
+        first_negative,
+        first_due,
+        min_annual_dscr,
+        household_npv,
+        maturity,
+    );
     FinancingView {
         id: loan.id.clone(),
         principal: loan.principal,
@@ -297,9 +387,18 @@ fn judge(
         _ => String::new(),
     };
     if let Some(t) = first_negative {
+        let cause = match first_due {
+            Some(d) if t < d => format!(
+                "; that is before the first instalment (month {d}): the investment's own costs and lost income before it pays exceed the cash buffer, so they need financing too"
+            ),
+            _ => timing,
+        };
         return (
             Verdict::Fails,
-            format!("household cash runs out in month {t} ({}) while the loan is outstanding{timing}", flows.date(t)),
+            format!(
+                "household cash runs out in month {t} ({}) while the loan is outstanding{cause}",
+                flows.date(t)
+            ),
         );
     }
     if household_npv < 0.0 {

@@ -5,7 +5,9 @@
 //! view, the financing view, later the Monte Carlo paths — reads these
 //! vectors, so the model lives in one place.
 
-use crate::domain::case::{calendar_shares, parse_year_month, Activity, Case, InvestmentItem, Path};
+use crate::domain::case::{
+    calendar_shares, parse_year_month, Activity, Case, InvestmentItem, Path,
+};
 
 /// A case's monthly flows over `0..=horizon` months, signed from the
 /// household's side. "Operating" means before investment outlays and
@@ -46,14 +48,32 @@ impl CaseFlows {
             revenue_with: vec![0.0; n],
             cost_with: vec![0.0; n],
             capital: vec![0.0; n],
-            household_net: vec![case.household.other_income_per_month - case.household.subsistence_per_month; n],
+            household_net: vec![
+                case.household.other_income_per_month
+                    - case.household.subsistence_per_month;
+                n
+            ],
         };
         for activity in &case.activities {
             if let Some(path) = &activity.without {
-                add_path(&mut f.revenue_without, &mut f.cost_without, activity, path, false, start_month);
+                add_path(
+                    &mut f.revenue_without,
+                    &mut f.cost_without,
+                    activity,
+                    path,
+                    false,
+                    start_month,
+                );
             }
             if let Some(path) = &activity.with {
-                add_path(&mut f.revenue_with, &mut f.cost_with, activity, path, true, start_month);
+                add_path(
+                    &mut f.revenue_with,
+                    &mut f.cost_with,
+                    activity,
+                    path,
+                    true,
+                    start_month,
+                );
             }
         }
         for item in &case.investments {
@@ -96,7 +116,9 @@ impl CaseFlows {
     /// Incremental net benefit ΔNB_t (F1): with, including capital flows,
     /// minus without.
     pub fn incremental(&self) -> Vec<f64> {
-        (0..self.len()).map(|t| self.net_with(t) + self.capital[t] - self.net_without(t)).collect()
+        (0..self.len())
+            .map(|t| self.net_with(t) + self.capital[t] - self.net_without(t))
+            .collect()
     }
 
     /// Cash available for debt service in month `t` with the investment
@@ -114,16 +136,27 @@ impl CaseFlows {
 }
 
 /// Adds one activity path's sales and costs to the given vectors.
-fn add_path(revenue: &mut [f64], cost: &mut [f64], a: &Activity, p: &Path, with: bool, start_month: u32) {
+fn add_path(
+    revenue: &mut [f64],
+    cost: &mut [f64],
+    a: &Activity,
+    p: &Path,
+    with: bool,
+    start_month: u32,
+) {
     let harvest = calendar_shares(&a.harvest_calendar);
-    let spend = a.cost_calendar.as_ref().map_or([1.0 / 12.0; 12], calendar_shares);
+    let spend = a
+        .cost_calendar
+        .as_ref()
+        .map_or([1.0 / 12.0; 12], calendar_shares);
     let cert = a.certification.as_ref().filter(|_| with);
     let prices = channel_prices(a, p);
     let n = revenue.len();
     for t in 0..n {
         let cm = (start_month as usize - 1 + t) % 12;
         let year = t / 12;
-        let mut annual_output = p.output_per_year * p.ramp_at(year) * (1.0 + p.trend_per_year).powi(year as i32);
+        let mut annual_output =
+            p.output_per_year * p.ramp_at(year) * (1.0 + p.trend_per_year).powi(year as i32);
         let converted = cert.is_none_or(|c| t as u32 >= c.conversion_months);
         if let (Some(c), false) = (cert, converted) {
             annual_output *= 1.0 - c.conversion_yield_dip;
@@ -150,22 +183,38 @@ fn add_path(revenue: &mut [f64], cost: &mut [f64], a: &Activity, p: &Path, with:
 }
 
 /// Each channel's share of output after grade limits, with its net unit price.
-fn channel_prices<'a>(a: &'a Activity, p: &Path) -> Vec<(&'a crate::domain::case::Channel, f64, f64)> {
-    let mut shares: Vec<f64> = a.channels.iter().map(|c| p.mix.get(&c.name).copied().unwrap_or(0.0)).collect();
+fn channel_prices<'a>(
+    a: &'a Activity,
+    p: &Path,
+) -> Vec<(&'a crate::domain::case::Channel, f64, f64)> {
+    let mut shares: Vec<f64> = a
+        .channels
+        .iter()
+        .map(|c| p.mix.get(&c.name).copied().unwrap_or(0.0))
+        .collect();
     // Rejects cascade: a graded channel keeps at most g of all output and
     // passes the rest on; iterate so chains of graded channels settle.
     for _ in 0..a.channels.len() {
         for (i, c) in a.channels.iter().enumerate() {
             let excess = shares[i] - c.grade_share;
             if excess > 1e-12 {
-                if let Some(j) = c.rejects_to.as_ref().and_then(|to| a.channels.iter().position(|x| &x.name == to)) {
+                if let Some(j) = c
+                    .rejects_to
+                    .as_ref()
+                    .and_then(|to| a.channels.iter().position(|x| &x.name == to))
+                {
                     shares[i] -= excess;
                     shares[j] += excess;
                 }
             }
         }
     }
-    a.channels.iter().zip(shares).map(|(c, s)| (c, s, c.net_price())).filter(|(_, s, _)| *s > 0.0).collect()
+    a.channels
+        .iter()
+        .zip(shares)
+        .map(|(c, s)| (c, s, c.net_price()))
+        .filter(|(_, s, _)| *s > 0.0)
+        .collect()
 }
 
 /// Adds an investment item: purchases, replacements, maintenance, salvage at

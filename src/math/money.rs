@@ -55,10 +55,18 @@ impl Rounder {
     }
 }
 
-/// Converts a contract amount to a model number. The only such conversion.
+/// Converts a contract amount to a model number. With [`from_f64`], the
+/// only place where money and model numbers meet.
 #[must_use]
 pub fn to_f64(x: Decimal) -> f64 {
     x.to_f64().unwrap_or(f64::NAN)
+}
+
+/// Converts a model number to an amount (unrounded; the caller rounds to
+/// the minor unit with its product's strategy). `None` for non-finite input.
+#[must_use]
+pub fn from_f64(x: f64) -> Option<Decimal> {
+    Decimal::from_f64_retain(x)
 }
 
 /// Parses an exact decimal from text: `1250.50`, `-3`, `1e3` are accepted;
