@@ -345,6 +345,8 @@ pub fn financing_view(
     let first_due = loan.debt_service.iter().position(|&d| d > 0.0);
     let (verdict, reason) = judge(
         flows,
+        loan,
+        cash_buffer,
         first_negative,
         first_due,
         min_annual_dscr,
@@ -367,8 +369,11 @@ pub fn financing_view(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn judge(
     flows: &CaseFlows,
+    loan: &LoanFlows,
+    cash_buffer: f64,
     first_negative: Option<usize>,
     first_due: Option<usize>,
     min_annual_dscr: Option<f64>,
@@ -387,7 +392,14 @@ fn judge(
         _ => String::new(),
     };
     if let Some(t) = first_negative {
+        // What the household must find itself at disbursement: the part of
+        // the month-0 purchases the loan does not cover, plus upfront fees.
+        let own_funds = -(flows.capital[0] + loan.client_flow.first().copied().unwrap_or(0.0));
         let cause = match first_due {
+            Some(_) if t == 0 && own_funds > 0.0 => format!(
+                ": the down payment and upfront deductions ({own_funds:.0}) and the month's own costs exceed the cash buffer ({:.0})",
+                cash_buffer
+            ),
             Some(d) if t < d => format!(
                 "; that is before the first instalment (month {d}): the investment's own costs and lost income before it pays exceed the cash buffer, so they need financing too"
             ),

@@ -64,6 +64,7 @@ impl CaseFlows {
                     false,
                     start_month,
                 );
+                add_receivables(&mut f, activity, path);
             }
             if let Some(path) = &activity.with {
                 add_path(
@@ -178,6 +179,26 @@ fn add_path(
         cost[t] -= annual_cost * spend[cm];
         if let Some(c) = cert {
             cost[t] -= c.audit_cost_per_year / 12.0;
+        }
+    }
+}
+
+/// Payments that fall due after period 0 for sales made before it. An
+/// ongoing business enters the grid with receivables from its buyers'
+/// payment delays; without them every case would show a spurious cash gap
+/// in its first months. Those sales were made before the investment, so they
+/// are the without path's and are received on both paths alike.
+fn add_receivables(f: &mut CaseFlows, a: &Activity, without: &Path) {
+    let harvest = calendar_shares(&a.harvest_calendar);
+    let annual_output = without.output_per_year * without.ramp_at(0);
+    for (channel, units_share, price) in channel_prices(a, without) {
+        let delay = channel.delay_months() as usize;
+        for t in 0..delay.min(f.len()) {
+            // The sale was made `delay` months before period t.
+            let cm = (f.start_month as usize - 1 + t + 12 * delay - delay) % 12;
+            let receipt = annual_output * harvest[cm] * units_share * price;
+            f.revenue_without[t] += receipt;
+            f.revenue_with[t] += receipt;
         }
     }
 }
@@ -312,7 +333,30 @@ payment_delay_days = 60
         assert!((f.cost_with[0] + 0.1 * 750.0 / 12.0).abs() < 1e-9);
         assert!((f.cost_with[12] + 0.1 * 1500.0 / 12.0).abs() < 1e-9);
         assert_eq!(f.household_net[7], 20.0);
+        // Receivables: no export sales without the investment, so nothing
+        // from before period 0 arrives on either path.
+        assert_eq!(f.revenue_with[0], 0.0);
         assert_eq!(f.first_gain_month(), Some(5));
+    }
+
+    #[test]
+    fn sales_made_before_period_0_are_received_on_both_paths() {
+        // The market pays 60 days late; the December harvest before a
+        // February start is paid in period 0.
+        let body = ACTIVITY.replace("price = 1.0\n", "price = 1.0\npayment_delay_days = 60\n");
+        assert_ne!(body, ACTIVITY);
+        let mut c = case(&body);
+        c.start = "2027-02".into();
+        let f = CaseFlows::build(&c);
+        assert!(
+            (f.revenue_without[0] - 500.0).abs() < 1e-9,
+            "{}",
+            f.revenue_without[0]
+        );
+        assert!((f.revenue_with[0] - 500.0).abs() < 1e-9);
+        assert_eq!(f.revenue_without[1], 0.0);
+        // Paid for June's harvest in August (period 6).
+        assert!((f.revenue_without[6] - 500.0).abs() < 1e-9);
     }
 
     #[test]
