@@ -137,6 +137,9 @@ impl CaseFlows {
 }
 
 /// Adds one activity path's sales and costs to the given vectors.
+// `t` is the month of sale; receipts land at `t + delay`, so an index loop
+// says it more plainly than iterators.
+#[allow(clippy::needless_range_loop)]
 fn add_path(
     revenue: &mut [f64],
     cost: &mut [f64],
