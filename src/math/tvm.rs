@@ -206,7 +206,7 @@ pub fn irr(values: &[f64]) -> IrrResult {
     // Dividing by the largest magnitude keeps huge amounts from overflowing.
     let big = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let owned: Vec<f64>;
-    let flows: &[f64] = if big > 1e100 || big < 1e-100 {
+    let flows: &[f64] = if !(1e-100..=1e100).contains(&big) {
         owned = values[first..=last].iter().map(|v| v / big).collect();
         &owned
     } else {
