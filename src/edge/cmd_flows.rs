@@ -96,7 +96,6 @@ pub fn run(args: &FlowsArgs) -> Result<Outcome> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .trim(csv::Trim::All)
         .from_reader(files::open_reader(path)?);
     let mut record = csv::StringRecord::new();
     let header = match reader.read_record(&mut record) {
@@ -217,7 +216,7 @@ impl Layout {
             let mut hits = header
                 .iter()
                 .enumerate()
-                .filter(|(_, h)| h.eq_ignore_ascii_case(name));
+                .filter(|(_, h)| h.trim().eq_ignore_ascii_case(name));
             let first = hits.next().map(|(i, _)| i);
             if hits.next().is_some() {
                 return Err(Error::invalid(
@@ -228,7 +227,7 @@ impl Layout {
             }
             Ok(first)
         };
-        let found = header.iter().collect::<Vec<_>>().join(",");
+        let found = header.iter().map(str::trim).collect::<Vec<_>>().join(",");
         let missing = |name: &str| {
             Error::new(
                 ErrorKind::Invalid,
@@ -335,7 +334,9 @@ impl Reading<'_> {
         let line = rec.position().map_or(0, csv::Position::line);
         self.counts.rows_in += 1;
         let l = self.layout;
-        let id = rec.get(l.id).unwrap_or("");
+        // Fields are trimmed here rather than by the csv reader, which
+        // would rebuild every record.
+        let id = rec.get(l.id).unwrap_or("").trim();
         if rec.len() != l.fields {
             let e = Error::new(
                 ErrorKind::Parse,
@@ -389,7 +390,7 @@ impl Reading<'_> {
 
     fn parse_fields(&self, rec: &csv::StringRecord) -> Result<(i64, f64)> {
         let l = self.layout;
-        let key_text = rec.get(l.key).unwrap_or("");
+        let key_text = rec.get(l.key).unwrap_or("").trim();
         let key = if l.dated {
             key_text
                 .parse::<NaiveDate>()

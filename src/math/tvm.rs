@@ -335,7 +335,7 @@ fn isolate_roots(flows: &[f64]) -> Option<Vec<f64>> {
                 |u: f64| u.exp_m1(),
                 a.u,
                 b.u,
-                64,
+                16,
                 TANGENT_REL_TOL,
                 bound,
             ));
