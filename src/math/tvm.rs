@@ -206,18 +206,152 @@ pub fn irr(values: &[f64]) -> IrrResult {
     // Dividing by the largest magnitude keeps huge amounts from overflowing.
     let big = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let owned: Vec<f64>;
-    let flows: &[f64] = if big > 1e100 || big < 1e-100 {
+    let flows: &[f64] = if !(1e-100..=1e100).contains(&big) {
         owned = values[first..=last].iter().map(|v| v / big).collect();
         &owned
     } else {
         &values[first..=last]
     };
+    if changes >= 2 {
+        if let Some(roots) = isolate_roots(flows) {
+            return IrrResult::from_roots(roots, changes);
+        }
+    }
     solve(
         |r| scaled_npv(r, flows),
         |r| scaled_npv_and_scale(r, flows),
         changes,
         flows[flows.len() - 1],
     )
+}
+
+/// Root bounds at a pivot rate r₀, from the flows discounted at r₀ (times a
+/// positive constant): Descartes' rule applied to the power series
+/// Σ S_t x^t of their prefix sums bounds the roots with r > r₀ by the sign
+/// changes of the prefix sums (Norstrom's criterion, generalised), and the
+/// suffix sums bound the roots with r < r₀ the same way.
+#[derive(Debug, Clone, Copy)]
+struct Pivot {
+    u: f64,
+    /// The scaled NPV at r₀ (its sign is the NPV's).
+    value: f64,
+    /// At most this many roots with r > r₀.
+    above: usize,
+    /// At most this many roots with r < r₀.
+    below: usize,
+}
+
+fn pivot(flows: &[f64], u: f64) -> Option<Pivot> {
+    let r = u.exp_m1();
+    let n = flows.len();
+    // Weights (1+r)^-t for r ≥ 0, (1+r)^(T-t) for r < 0: all ≤ 1, the
+    // largest exactly 1, so nothing overflows.
+    let (w0, step) = if r >= 0.0 {
+        (1.0, 1.0 / (1.0 + r))
+    } else {
+        ((1.0 + r).powi(n as i32 - 1), 1.0 / (1.0 + r))
+    };
+    let mut w = w0;
+    let mut total = 0.0f64;
+    let mut above = 0;
+    let mut last_sign = 0.0f64;
+    for &v in flows {
+        let d = v * w;
+        if d == 0.0 && v != 0.0 {
+            // A term underflowed: the sign counts could miss a change.
+            return None;
+        }
+        total += d;
+        if total != 0.0 {
+            if last_sign != 0.0 && total.signum() != last_sign {
+                above += 1;
+            }
+            last_sign = total.signum();
+        }
+        w *= step;
+        if !w.is_finite() {
+            return None;
+        }
+    }
+    // Suffix sums: a second pass from the end with the same weights.
+    let mut w = w / step;
+    let mut suffix = 0.0f64;
+    let mut below = 0;
+    let mut last_sign = 0.0f64;
+    for &v in flows.iter().rev() {
+        suffix += v * w;
+        if suffix != 0.0 {
+            if last_sign != 0.0 && suffix.signum() != last_sign {
+                below += 1;
+            }
+            last_sign = suffix.signum();
+        }
+        w /= step;
+    }
+    Some(Pivot {
+        u,
+        value: total,
+        above,
+        below,
+    })
+}
+
+/// Every root on (−99 %, 1000 %] for flows with several sign changes, by
+/// bisecting log(1+r) until each piece holds at most one root by the
+/// [`Pivot`] bounds; pieces that stay ambiguous after a few halvings are
+/// scanned densely. `None` when a bound cannot be trusted (underflow), so
+/// the caller scans the whole range.
+fn isolate_roots(flows: &[f64]) -> Option<Vec<f64>> {
+    let lo = pivot(flows, (1.0 + IRR_MIN).ln())?;
+    let hi = pivot(flows, (1.0 + IRR_MAX).ln())?;
+    let mut roots = Vec::new();
+    if hi.value == 0.0 {
+        roots.push(IRR_MAX);
+    }
+    let mut stack = vec![(lo, hi, 0u32)];
+    while let Some((a, b, depth)) = stack.pop() {
+        let bound = a.above.min(b.below);
+        if bound == 0 {
+            continue;
+        }
+        let (ra, rb) = (a.u.exp_m1(), b.u.exp_m1());
+        if bound == 1 {
+            // At most one root, so a root is simple and shows as a sign change.
+            if a.value != 0.0 && b.value != 0.0 && a.value.signum() != b.value.signum() {
+                roots.push(brent(
+                    |r| scaled_npv(r, flows),
+                    ra,
+                    rb,
+                    a.value,
+                    b.value,
+                    1e-13,
+                )?);
+            }
+            continue;
+        }
+        if depth >= 14 {
+            roots.extend(all_roots(
+                |r| scaled_npv_and_scale(r, flows),
+                |u: f64| u.exp_m1(),
+                a.u,
+                b.u,
+                16,
+                TANGENT_REL_TOL,
+                bound,
+            ));
+            continue;
+        }
+        let m = pivot(flows, 0.5 * (a.u + b.u))?;
+        if m.value == 0.0 {
+            roots.push(m.u.exp_m1());
+        }
+        stack.push((m, b, depth + 1));
+        stack.push((a, m, depth + 1));
+    }
+    roots.retain(|&r| r > IRR_MIN && r <= IRR_MAX);
+    roots.sort_by(f64::total_cmp);
+    roots.dedup_by(|a, b| (*a - *b).abs() <= 1e-9 * (1.0 + b.abs()));
+    Some(roots)
 }
 
 /// Roots of a function that has the sign of an NPV on (−1, ∞): the fast
@@ -974,6 +1108,33 @@ mod tests {
             ],
             0..max_len,
         )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn bisection_by_root_bounds_agrees_with_the_dense_scan(
+            v in prop::collection::vec(-1e3..1e3f64, 3..80),
+        ) {
+            prop_assume!(sign_changes(v.iter().copied()) >= 2);
+            if let Some(fast) = isolate_roots(&v) {
+                let slow = all_roots(
+                    |r| scaled_npv_and_scale(r, &v),
+                    |u: f64| u.exp_m1(),
+                    (1.0 + IRR_MIN).ln(),
+                    (1.0 + IRR_MAX).ln(),
+                    20_000,
+                    TANGENT_REL_TOL,
+                    usize::MAX,
+                );
+                let slow: Vec<f64> = slow.into_iter().filter(|&r| r > IRR_MIN && r <= IRR_MAX).collect();
+                prop_assert_eq!(fast.len(), slow.len(), "{:?} vs {:?}", fast, slow);
+                for (a, b) in fast.iter().zip(&slow) {
+                    prop_assert!(close(*a, *b, 1e-8), "{:?} vs {:?}", fast, slow);
+                }
+            }
+        }
     }
 
     proptest! {
