@@ -360,7 +360,7 @@ impl Reading<'_> {
             self.reject_alone(line, &e);
             return;
         }
-        if self.current.as_ref().map_or(true, |c| c.id != id) {
+        if self.current.as_ref().is_none_or(|c| c.id != id) {
             if self.finished.contains(&id_hash(id)) {
                 let e = Error::invalid(
                     "series_id",

@@ -1000,7 +1000,7 @@ mod tests {
         // numpy_financial.irr = 0.008604281802637503, pyxirr.irr =
         // 0.008604281802642885 for −100000, 359 × 900, 5000.
         let mut v = vec![-100000.0];
-        v.extend(std::iter::repeat(900.0).take(359));
+        v.extend(std::iter::repeat_n(900.0, 359));
         v.push(5000.0);
         let r = irr(&v);
         assert!(close(r.unique().unwrap(), 0.0086042818026, 1e-9), "{r:?}");
