@@ -71,6 +71,7 @@ use rust_decimal::Decimal;
 use crate::domain::product::{Amortisation, GraceInterest, Product, RateBasis};
 use crate::ensure;
 use crate::math::money::{to_f64, Rounder};
+use crate::math::tvm;
 use crate::{Error, Result};
 
 /// A calendar month, `YYYY-MM`.
@@ -331,13 +332,23 @@ pub fn schedule(product: &Product, principal: Decimal, start: YearMonth) -> Resu
         .into_iter()
         .map(to_f64)
         .collect();
-    let monthly = monthly_irr(&flows).ok_or_else(|| {
-        Error::invalid(
-            "principal",
-            "a cash flow with a rate of return (costs of at least 0)",
-            "none",
-        )
-    })?;
+    // A loan's client flow (net disbursement in, payments out, savings back
+    // at maturity) has cumulative sums that change sign once, so by
+    // Norström's criterion exactly one rate is ≥ 0: the loan's cost. Savings
+    // returned at maturity can add a root far below zero (−93%/month in
+    // methods test 2), which says nothing about the price of the loan.
+    let found = tvm::irr(&flows);
+    let mut costs = found.roots.iter().copied().filter(|r| *r >= -1e-12);
+    let monthly = match (costs.next(), costs.next()) {
+        (Some(r), None) => r.max(0.0),
+        _ => {
+            return Err(Error::invalid(
+                "principal",
+                "a client cash flow with one non-negative rate of return",
+                format!("IRR {}: {:?}", found.status, found.roots),
+            ))
+        }
+    };
     let period_rate = (1.0 + monthly).powi(months_per_period as i32) - 1.0;
     let s = &mut schedule.summary;
     s.period_rate = period_rate;
@@ -591,83 +602,6 @@ fn spread(r: &Rounder, total: Decimal, weights: &[Decimal]) -> Result<Vec<Decima
         parts.push(part);
     }
     Ok(parts)
-}
-
-/// The monthly internal rate of return of `flows` (month 0..), for a
-/// borrower's loan flows: a positive net disbursement at month 0, then
-/// payments. Returns `None` when there is no rate (the first flow is not
-/// positive, or the flows never turn the sum negative).
-///
-/// Why one root, and why bisection is safe: with x = 1/(1+i), the present
-/// value f(x) = Σ c_t x^t has f(0) = c_0 > 0 and f(1) = Σ c_t < 0 whenever
-/// the loan costs the borrower anything. The cumulative sums S_t = Σ_{τ≤t}
-/// c_τ start positive, only fall while payments are made, and can rise only
-/// at maturity when savings come back, where S_T = Σ c_t stays negative; so
-/// they change sign exactly once, and by Norström's criterion (1972) f has
-/// exactly one root in (0, 1), i.e. one positive IRR. A zero-cost loan has
-/// f(1) = 0, i = 0. The solver is Newton's method kept inside a shrinking
-/// bisection bracket, which cannot leave the bracket or stall.
-// TODO(lead): swap for the shared `math::tvm::irr` once it lands.
-fn monthly_irr(flows: &[f64]) -> Option<f64> {
-    let f = |x: f64| -> (f64, f64) {
-        // Horner for the value and its derivative.
-        let mut v = 0.0;
-        let mut d = 0.0;
-        for &c in flows.iter().rev() {
-            d = d * x + v;
-            v = v * x + c;
-        }
-        (v, d)
-    };
-    let c0 = *flows.first()?;
-    let total: f64 = flows.iter().sum();
-    if c0.is_nan() || c0 <= 0.0 || !total.is_finite() {
-        return None;
-    }
-    if total == 0.0 {
-        return Some(0.0);
-    }
-    // f(x) > 0 at `lo`, < 0 at `hi`.
-    let (mut lo, mut hi) = if total < 0.0 {
-        (0.0, 1.0)
-    } else {
-        // Negative cost (cannot arise from a valid product): look for x > 1.
-        let mut hi = 2.0;
-        while f(hi).0 >= 0.0 {
-            hi *= 2.0;
-            if hi > 1e6 {
-                return None;
-            }
-        }
-        (1.0, hi)
-    };
-    let mut x = 0.5 * (lo + hi);
-    if total < 0.0 {
-        x = 0.99; // about 1%/month, close to most loans
-    }
-    for _ in 0..200 {
-        let (v, d) = f(x);
-        if v == 0.0 {
-            break;
-        }
-        if v > 0.0 {
-            lo = x;
-        } else {
-            hi = x;
-        }
-        let newton = x - v / d;
-        let next = if d != 0.0 && newton > lo && newton < hi {
-            newton
-        } else {
-            0.5 * (lo + hi)
-        };
-        let step = (next - x).abs();
-        x = next;
-        if step <= 1e-16 * x.max(1e-300) || hi - lo <= f64::EPSILON * hi {
-            break;
-        }
-    }
-    Some(1.0 / x - 1.0)
 }
 
 #[cfg(test)]
