@@ -330,15 +330,20 @@ fn isolate_roots(flows: &[f64]) -> Option<Vec<f64>> {
             continue;
         }
         if depth >= 14 {
-            roots.extend(all_roots(
+            // Scan a window three pieces wide, so a tangent root at the edge
+            // of this piece is a local minimum inside the window; keep only
+            // the roots of this piece, (a, b].
+            let w = b.u - a.u;
+            let found = all_roots(
                 |r| scaled_npv_and_scale(r, flows),
                 |u: f64| u.exp_m1(),
-                a.u,
-                b.u,
-                16,
+                a.u - w,
+                b.u + w,
+                31,
                 TANGENT_REL_TOL,
-                bound,
-            ));
+                usize::MAX,
+            );
+            roots.extend(found.into_iter().filter(|&r| r > ra && r <= rb));
             continue;
         }
         let m = pivot(flows, 0.5 * (a.u + b.u))?;
@@ -971,6 +976,19 @@ mod tests {
         assert_eq!(r.status, IrrStatus::Unique, "{r:?}");
         assert!(r.roots[0].abs() < 1e-4, "{r:?}");
         assert!(r.reason.is_some());
+        // Regression: a tangent root at the edge of a bisection piece was
+        // missed when the dense fallback scanned only that piece.
+        // (1 − 1.2x)²: double root at r = 20 %; times (1 − 2x): simple root
+        // at r = 100 %.
+        let r = irr(&[1.0, -2.4, 1.44]);
+        assert_eq!(r.status, IrrStatus::Unique, "{r:?}");
+        assert!((r.roots[0] - 0.2).abs() < 1e-4, "{r:?}");
+        let r = irr(&[1.0, -4.4, 6.24, -2.88]);
+        assert_eq!(r.status, IrrStatus::Multiple, "{r:?}");
+        assert!(
+            (r.roots[0] - 0.2).abs() < 1e-4 && (r.roots[1] - 1.0).abs() < 1e-9,
+            "{r:?}"
+        );
     }
 
     #[test]
