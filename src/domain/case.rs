@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use super::param::Param;
 use crate::{ensure, Error, Result};
 
 /// The brief's types of upgrading.
@@ -66,6 +67,66 @@ pub struct Case {
     /// How the investment is financed.
     #[serde(default)]
     pub financing: Financing,
+    /// Weather shocks and correlations between random inputs.
+    #[serde(default)]
+    pub risk: Risk,
+}
+
+/// Risks that span inputs: drought and rank correlations.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Risk {
+    /// Drought as a two-state Markov chain over years (F50).
+    #[serde(default)]
+    pub drought: Option<Drought>,
+    /// Rank correlations between named random inputs (F51).
+    #[serde(default)]
+    pub correlation: Option<Correlation>,
+}
+
+/// A two-state (normal/dry) Markov chain over years with a yield loss in
+/// dry years (F50).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Drought {
+    /// Long-run share of dry years π_D (default 0.2, one year in five).
+    #[serde(default = "default_dry_share")]
+    pub stationary_share: f64,
+    /// Probability that a dry year follows a dry year, p_DD (default 0.35).
+    #[serde(default = "default_p_dd")]
+    pub p_dry_to_dry: f64,
+    /// Share of output lost in a dry year, ℓ (default PERT(0.3, 0.5, 0.8)).
+    #[serde(default = "default_loss")]
+    pub yield_loss: Param,
+}
+
+fn default_dry_share() -> f64 {
+    0.2
+}
+
+fn default_p_dd() -> f64 {
+    0.35
+}
+
+fn default_loss() -> Param {
+    Param { name: None, dist: crate::math::dist::Dist::Pert(crate::math::dist::Pert::new(0.3, 0.5, 0.8)) }
+}
+
+impl Drought {
+    /// Probability that a dry year follows a normal one: p_WD = π_D(1 − p_DD)/(1 − π_D).
+    pub fn p_wet_to_dry(&self) -> f64 {
+        self.stationary_share * (1.0 - self.p_dry_to_dry) / (1.0 - self.stationary_share)
+    }
+}
+
+/// Target rank (Spearman) correlations between named inputs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Correlation {
+    /// Names of inputs (their `name` keys), in matrix order.
+    pub names: Vec<String>,
+    /// Symmetric matrix with unit diagonal, one row per name.
+    pub matrix: Vec<Vec<f64>>,
 }
 
 /// The household: where cash is held, consumption happens and default is felt.
@@ -96,8 +157,8 @@ fn default_risk_aversion() -> f64 {
 pub struct InvestmentItem {
     /// What it is.
     pub name: String,
-    /// Purchase cost.
-    pub cost: f64,
+    /// Purchase cost (may be a distribution: cost overruns).
+    pub cost: Param,
     /// Month of purchase (0 = with the loan).
     #[serde(default)]
     pub month: u32,
@@ -166,14 +227,15 @@ pub struct Activity {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Path {
-    /// Output per year at full capacity, in the activity's unit.
-    pub output_per_year: f64,
+    /// Output per year at full capacity, in the activity's unit; a
+    /// distribution is drawn afresh each year.
+    pub output_per_year: Param,
     /// Operating cost per unit of output.
     #[serde(default)]
-    pub unit_cost: f64,
+    pub unit_cost: Param,
     /// Operating cost per year that does not scale with output.
     #[serde(default)]
-    pub fixed_cost_per_year: f64,
+    pub fixed_cost_per_year: Param,
     /// Share of full output reached in each project year (index 0 = the
     /// first twelve months); the last value holds after. Default `[1]`.
     #[serde(default)]
@@ -183,6 +245,10 @@ pub struct Path {
     pub trend_per_year: f64,
     /// Share of output sent to each channel, by channel name; sums to 1.
     pub mix: BTreeMap<String, f64>,
+    /// Share of a drought's yield loss that hits this path (1 = all of it;
+    /// irrigation lowers it). Default 1.
+    #[serde(default = "one")]
+    pub drought_exposure: f64,
 }
 
 /// A market channel (F35–F37).
@@ -191,8 +257,12 @@ pub struct Path {
 pub struct Channel {
     /// Name used in mixes.
     pub name: String,
-    /// Price per unit the buyer pays at its reference point.
-    pub price: f64,
+    /// Price per unit the buyer pays at its reference point; a distribution
+    /// is drawn afresh each year.
+    pub price: Param,
+    /// Optional log mean-reverting price process (F49) around `price`.
+    #[serde(default)]
+    pub price_process: Option<PriceProcess>,
     /// Share of that price that reaches the producer after intermediaries
     /// (premium pass-through β). Default 1.
     #[serde(default = "one")]
@@ -213,9 +283,10 @@ pub struct Channel {
     #[serde(default)]
     pub nonpayment_probability: f64,
     /// Share of output meeting this channel's grade (g); the rest is
-    /// rejected and sold through `rejects_to`. Default 1.
-    #[serde(default = "one")]
-    pub grade_share: f64,
+    /// rejected and sold through `rejects_to`. Default 1. A distribution
+    /// models lots rejected in bad years.
+    #[serde(default = "one_param")]
+    pub grade_share: Param,
     /// Channel that takes rejected output; required when `grade_share` < 1.
     #[serde(default)]
     pub rejects_to: Option<String>,
@@ -223,6 +294,32 @@ pub struct Channel {
 
 fn one() -> f64 {
     1.0
+}
+
+fn one_param() -> Param {
+    Param::fixed(1.0)
+}
+
+/// A log Ornstein–Uhlenbeck price process (F49), stepped yearly: ln p
+/// reverts to ln p̄ with the given half-life; the multiplier on the price
+/// has mean 1 in the stationary state.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceProcess {
+    /// Years for a deviation to halve (κ = ln 2 / half-life). Default 1.5 [S29].
+    #[serde(default = "default_half_life")]
+    pub half_life_years: f64,
+    /// Annual volatility of ln p (default 0.25, range 0.15–0.35; F48).
+    #[serde(default = "default_sigma")]
+    pub sigma: f64,
+}
+
+fn default_half_life() -> f64 {
+    1.5
+}
+
+fn default_sigma() -> f64 {
+    0.25
 }
 
 /// A certification (organic, Fairtrade, GlobalGAP): audits cost money, a
@@ -242,7 +339,7 @@ pub struct Certification {
     pub conversion_yield_dip: f64,
     /// Premium per unit paid after conversion on sales through `channels`.
     #[serde(default)]
-    pub premium_per_unit: f64,
+    pub premium_per_unit: Param,
     /// Channels that pay the premium.
     #[serde(default)]
     pub channels: Vec<String>,
@@ -296,10 +393,101 @@ impl Case {
                 amount
             );
         }
+        self.validate_risk().map_err(|e| e.with_field("risk"))?;
         if let Some(mu) = self.financing.minor_unit {
             ensure!(mu <= 6, "financing.minor_unit", "0 to 6 decimals", mu);
         }
         Ok(())
+    }
+
+    fn validate_risk(&self) -> Result<()> {
+        if let Some(d) = &self.risk.drought {
+            ensure!(
+                d.stationary_share > 0.0 && d.stationary_share < 1.0,
+                "drought.stationary_share",
+                "a share of dry years in (0, 1)",
+                d.stationary_share
+            );
+            share("drought.p_dry_to_dry", d.p_dry_to_dry)?;
+            ensure!(
+                d.p_dry_to_dry < 1.0 && d.p_wet_to_dry() <= 1.0,
+                "drought.p_dry_to_dry",
+                format!(
+                    "a persistence consistent with {} dry years (p_WD = π_D(1 − p_DD)/(1 − π_D) ≤ 1)",
+                    d.stationary_share
+                ),
+                d.p_dry_to_dry
+            );
+            param_share("drought.yield_loss", &d.yield_loss)?;
+        }
+        let named: Vec<(String, &Param)> = self.params().into_iter().filter(|(_, p)| p.name.is_some()).collect();
+        for (i, (path, p)) in named.iter().enumerate() {
+            let name = p.name.as_deref().unwrap_or_default();
+            if let Some((other, _)) = named[..i].iter().find(|(_, q)| q.name.as_deref() == Some(name)) {
+                return Err(Error::invalid(
+                    format!("{path}.name"),
+                    format!("a name not already used by `{other}`"),
+                    format!("`{name}`"),
+                ));
+            }
+        }
+        if let Some(c) = &self.risk.correlation {
+            for (i, n) in c.names.iter().enumerate() {
+                let p = named.iter().find(|(_, p)| p.name.as_deref() == Some(n.as_str()));
+                let names: Vec<&str> = named.iter().filter_map(|(_, p)| p.name.as_deref()).collect();
+                ensure!(
+                    p.is_some(),
+                    format!("correlation.names[{i}]"),
+                    format!("the name of a random input ({})", if names.is_empty() { "none is named".to_string() } else { names.join(", ") }),
+                    format!("`{n}`")
+                );
+                ensure!(
+                    p.is_some_and(|(_, p)| p.is_random()),
+                    format!("correlation.names[{i}]"),
+                    "an input with a distribution (a fixed number cannot be correlated)",
+                    format!("`{n}`, which is fixed")
+                );
+                ensure!(!c.names[..i].contains(n), format!("correlation.names[{i}]"), "each name once", format!("`{n}` again"));
+            }
+            let k = c.names.len();
+            ensure!(c.matrix.len() == k, "correlation.matrix", format!("{k} rows, one per name"), format!("{} rows", c.matrix.len()));
+            for (i, row) in c.matrix.iter().enumerate() {
+                ensure!(row.len() == k, format!("correlation.matrix[{i}]"), format!("{k} columns"), format!("{} columns", row.len()));
+                for (j, r) in row.iter().enumerate() {
+                    ensure!(r.is_finite() && (-1.0..=1.0).contains(r), format!("correlation.matrix[{i}][{j}]"), "a correlation in [-1, 1]", r);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every model input of the case with its key path, in file order:
+    /// what sensitivity analysis varies and correlations refer to.
+    pub fn params(&self) -> Vec<(String, &Param)> {
+        let mut out = Vec::new();
+        for (i, item) in self.investments.iter().enumerate() {
+            out.push((format!("investment[{i}].cost"), &item.cost));
+        }
+        for a in &self.activities {
+            for (label, path) in [("without", &a.without), ("with", &a.with)] {
+                if let Some(p) = path {
+                    out.push((format!("{}.{label}.output_per_year", a.name), &p.output_per_year));
+                    out.push((format!("{}.{label}.unit_cost", a.name), &p.unit_cost));
+                    out.push((format!("{}.{label}.fixed_cost_per_year", a.name), &p.fixed_cost_per_year));
+                }
+            }
+            for c in &a.channels {
+                out.push((format!("{}.{}.price", a.name, c.name), &c.price));
+                out.push((format!("{}.{}.grade_share", a.name, c.name), &c.grade_share));
+            }
+            if let Some(cert) = &a.certification {
+                out.push((format!("{}.certification.premium_per_unit", a.name), &cert.premium_per_unit));
+            }
+        }
+        if let Some(d) = &self.risk.drought {
+            out.push(("risk.drought.yield_loss".to_string(), &d.yield_loss));
+        }
+        out
     }
 
     /// The horizon in months.
@@ -325,7 +513,7 @@ impl Household {
 
 impl InvestmentItem {
     fn validate(&self, horizon_months: u32) -> Result<()> {
-        positive("cost", self.cost)?;
+        param_positive("cost", &self.cost)?;
         positive("life_years", self.life_years)?;
         share("salvage_share", self.salvage_share)?;
         non_negative("maintenance_per_year", self.maintenance_per_year)?;
@@ -382,7 +570,7 @@ impl Activity {
                 "certification.conversion_yield_dip",
                 cert.conversion_yield_dip,
             )?;
-            non_negative("certification.premium_per_unit", cert.premium_per_unit)?;
+            param_non_negative("certification.premium_per_unit", &cert.premium_per_unit)?;
             for ch in &cert.channels {
                 known_channel("certification.channels", ch, &names)?;
             }
@@ -398,9 +586,10 @@ impl Activity {
 
 impl Path {
     fn validate(&self, channels: &[&str]) -> Result<()> {
-        non_negative("output_per_year", self.output_per_year)?;
-        non_negative("unit_cost", self.unit_cost)?;
-        non_negative("fixed_cost_per_year", self.fixed_cost_per_year)?;
+        param_non_negative("output_per_year", &self.output_per_year)?;
+        param_non_negative("unit_cost", &self.unit_cost)?;
+        param_non_negative("fixed_cost_per_year", &self.fixed_cost_per_year)?;
+        share("drought_exposure", self.drought_exposure)?;
         for (i, r) in self.ramp.iter().enumerate() {
             non_negative(&format!("ramp[{i}]"), *r)?;
         }
@@ -444,7 +633,11 @@ impl Channel {
             "a non-empty name",
             "an empty string"
         );
-        non_negative("price", self.price)?;
+        param_non_negative("price", &self.price)?;
+        if let Some(pp) = &self.price_process {
+            ensure!(pp.half_life_years.is_finite() && pp.half_life_years > 0.0, "price_process.half_life_years", "a half-life > 0 years", pp.half_life_years);
+            ensure!(pp.sigma.is_finite() && (0.0..=2.0).contains(&pp.sigma), "price_process.sigma", "an annual volatility in [0, 2]", pp.sigma);
+        }
         share("pass_through", self.pass_through)?;
         non_negative(
             "transport_cost_per_unit_km",
@@ -459,7 +652,7 @@ impl Channel {
             self.payment_delay_days
         );
         share("nonpayment_probability", self.nonpayment_probability)?;
-        share("grade_share", self.grade_share)?;
+        param_share("grade_share", &self.grade_share)?;
         match &self.rejects_to {
             Some(to) => {
                 known_channel("rejects_to", to, channels)?;
@@ -471,7 +664,7 @@ impl Channel {
                 );
             }
             None => ensure!(
-                self.grade_share >= 1.0,
+                self.grade_share.base() >= 1.0 && !self.grade_share.is_random(),
                 "rejects_to",
                 "the channel that takes rejects, since grade_share < 1",
                 "none"
@@ -480,12 +673,10 @@ impl Channel {
         Ok(())
     }
 
-    /// Net price per unit reaching the producer (F35 without the delay,
-    /// which the cash grid carries as a shift in time).
-    pub fn net_price(&self) -> f64 {
-        (self.price * self.pass_through
-            - self.transport_cost_per_unit_km * self.distance_km
-            - self.fee_per_unit)
+    /// Net price per unit reaching the producer for a buyer price `price`
+    /// (F35 without the delay, which the cash grid carries as a shift in time).
+    pub fn net_price(&self, price: f64) -> f64 {
+        (price * self.pass_through - self.transport_cost_per_unit_km * self.distance_km - self.fee_per_unit)
             * (1.0 - self.nonpayment_probability)
     }
 
@@ -540,6 +731,20 @@ fn calendar(field: &str, map: &BTreeMap<String, f64>) -> Result<()> {
         format!("a sum of {total}")
     );
     Ok(())
+}
+
+fn param_non_negative(field: &str, p: &Param) -> Result<()> {
+    non_negative(field, p.base()).map_err(|e| if p.is_random() { e.with_field("mean") } else { e })
+}
+
+fn param_positive(field: &str, p: &Param) -> Result<()> {
+    positive(field, p.base())
+}
+
+/// A share may be random; its mean must be a share, and draws outside
+/// [0, 1] are clamped by the model.
+fn param_share(field: &str, p: &Param) -> Result<()> {
+    share(field, p.base())
 }
 
 fn non_negative(field: &str, x: f64) -> Result<()> {

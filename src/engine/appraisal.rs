@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::cashflow::CaseFlows;
 use crate::domain::case::{parse_year_month, Case};
 use crate::domain::product::Product;
-use crate::domain::schedule::{schedule, YearMonth};
+use crate::domain::schedule::{schedule, Schedule, YearMonth};
 use crate::math::{money, tvm};
 use crate::{Error, Result};
 
@@ -76,7 +76,7 @@ pub struct Appraisal {
 
 /// Appraises a validated case under each product.
 pub fn appraise_case(case: &Case, products: &[Product]) -> Result<Appraisal> {
-    let flows = CaseFlows::build(case);
+    let flows = CaseFlows::build(case)?;
     let project = project_view(&flows, case.discount_rate);
     let products = products
         .iter()
@@ -100,66 +100,56 @@ pub fn appraise_case(case: &Case, products: &[Product]) -> Result<Appraisal> {
     })
 }
 
-impl LoanFlows {
-    /// The loan a product makes for a case: the amount to finance (the
-    /// case's `financing.amount`, else the cost of the items bought in
-    /// month 0) less the product's down payment, rounded to the minor unit,
-    /// disbursed in the case's start month.
-    pub fn for_case(case: &Case, product: &Product) -> Result<LoanFlows> {
-        let context = |e: Error| e.with_field(format!("product `{}`", product.id));
-        let rounder = product.rounder();
-        let amount = match case.financing.amount {
-            Some(a) => a,
-            None => {
-                let cost: f64 = case
-                    .investments
-                    .iter()
-                    .filter(|i| i.month == 0)
-                    .map(|i| i.cost)
-                    .sum();
-                money::from_f64(cost)
-                    .filter(|c| *c > Decimal::ZERO)
-                    .ok_or_else(|| {
-                        Error::invalid(
-                            "financing.amount",
-                            "an amount to finance, or items bought in month 0",
-                            "neither",
-                        )
-                    })?
-            }
-        };
-        let mut principal = rounder.round(amount * (Decimal::ONE - product.down_payment_pct));
-        principal.rescale(product.minor_unit);
-        let (year, month) = parse_year_month(&case.start)?;
-        let schedule =
-            schedule(product, principal, YearMonth::new(year, month)?).map_err(context)?;
-        let maturity = schedule.summary.maturity_month;
-        if maturity > case.horizon_months() {
-            return Err(context(Error::invalid(
-                "tenor_months",
-                format!(
-                    "a loan that matures within the case's horizon ({} months)",
-                    case.horizon_months()
-                ),
-                format!("maturity in month {maturity}"),
-            )));
+/// The schedule a product makes for a case: the amount to finance (the
+/// case's `financing.amount`, else the cost of the items bought in month 0)
+/// less the product's down payment, rounded to the minor unit, disbursed in
+/// the case's start month, maturing within the case's horizon.
+pub fn case_schedule(case: &Case, product: &Product) -> Result<Schedule> {
+    let context = |e: Error| e.with_field(format!("product `{}`", product.id));
+    let amount = match case.financing.amount {
+        Some(a) => a,
+        None => {
+            let cost: f64 = case.investments.iter().filter(|i| i.month == 0).map(|i| i.cost.base()).sum();
+            money::from_f64(cost).filter(|c| *c > Decimal::ZERO).ok_or_else(|| {
+                Error::invalid("financing.amount", "an amount to finance, or items bought in month 0", "neither")
+            })?
         }
-        let mut debt_service = vec![0.0; maturity as usize + 1];
+    };
+    let mut principal = product.rounder().round(amount * (Decimal::ONE - product.down_payment_pct));
+    principal.rescale(product.minor_unit);
+    let (year, month) = parse_year_month(&case.start)?;
+    let schedule = schedule(product, principal, YearMonth::new(year, month)?).map_err(context)?;
+    let maturity = schedule.summary.maturity_month;
+    if maturity > case.horizon_months() {
+        return Err(context(Error::invalid(
+            "tenor_months",
+            format!("a loan that matures within the case's horizon ({} months)", case.horizon_months()),
+            format!("maturity in month {maturity}"),
+        )));
+    }
+    Ok(schedule)
+}
+
+impl LoanFlows {
+    /// The loan a product makes for a case (see [`case_schedule`]).
+    pub fn for_case(case: &Case, product: &Product) -> Result<LoanFlows> {
+        Ok(Self::from_schedule(&product.id, &case_schedule(case, product)?))
+    }
+
+    /// A schedule's flows on the monthly grid, as model numbers.
+    pub fn from_schedule(id: &str, schedule: &Schedule) -> LoanFlows {
+        let mut debt_service = vec![0.0; schedule.summary.maturity_month as usize + 1];
         for row in schedule.rows.iter().skip(1) {
             debt_service[row.period as usize] += money::to_f64(row.payment);
         }
-        Ok(LoanFlows {
-            id: product.id.clone(),
-            principal,
-            client_flow: schedule
-                .client_cash_flow()
-                .into_iter()
-                .map(money::to_f64)
-                .collect(),
+        LoanFlows {
+            id: id.to_string(),
+            principal: schedule.summary.principal,
+            client_flow: schedule.client_cash_flow().into_iter().map(money::to_f64).collect(),
             debt_service,
             apr: schedule.summary.apr,
             eir: schedule.summary.eir,
-        })
+        }
     }
 }
 

@@ -1,18 +1,26 @@
 //! Monthly cash flows of a case, without and with the investment.
 //!
-//! This is the case's model turned into numbers on the monthly grid
-//! (period 0 = the investment month). Everything downstream — the project
-//! view, the financing view, later the Monte Carlo paths — reads these
-//! vectors, so the model lives in one place.
+//! [`CaseModel::compile`] turns a validated case into a model whose inputs
+//! are slots in an [`Inputs`] registry; [`CaseModel::fill`] evaluates the
+//! model on a [`Scenario`] (one Monte Carlo path, or the base scenario of
+//! means) into [`CaseFlows`] on the monthly grid (period 0 = the
+//! investment month). The deterministic appraisal and every simulated path
+//! use this one builder, so the model lives in one place.
+//!
+//! Yearly draws: a random input takes one value per project year (year
+//! `y` = months `12y..12y+11`); a drought year cuts each path's output by
+//! the year's loss times the path's `drought_exposure`; a price process
+//! multiplies its channel's price. Quantities drawn below zero count as
+//! zero and shares are clamped to [0, 1].
 
-use crate::domain::case::{
-    calendar_shares, parse_year_month, Activity, Case, InvestmentItem, Path,
-};
+use super::scenario::{Inputs, Scenario, Slot};
+use crate::domain::case::{calendar_shares, parse_year_month, Case};
+use crate::Result;
 
 /// A case's monthly flows over `0..=horizon` months, signed from the
 /// household's side. "Operating" means before investment outlays and
 /// before any loan.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CaseFlows {
     /// Calendar month (1–12) of period 0.
     pub start_month: u32,
@@ -30,57 +38,349 @@ pub struct CaseFlows {
     /// Investment outlays and replacements (negative) and salvage and
     /// residual values (positive).
     pub capital: Vec<f64>,
+    /// Straight-line value of the investment items owned at the end of
+    /// each month: what a lender could repossess.
+    pub asset_value: Vec<f64>,
     /// Household income other than the case's activities, less subsistence
     /// consumption, every month.
     pub household_net: Vec<f64>,
 }
 
-impl CaseFlows {
-    /// Builds the flows of a validated case.
-    pub fn build(case: &Case) -> CaseFlows {
-        let n = case.horizon_months() as usize + 1;
-        let (start_year, start_month) = parse_year_month(&case.start).unwrap_or((2026, 1));
-        let mut f = CaseFlows {
-            start_month,
+/// A case compiled for evaluation: static structure plus input slots.
+#[derive(Debug, Clone)]
+pub struct CaseModel {
+    start_year: i32,
+    start_month: u32,
+    months: usize,
+    household_net: f64,
+    activities: Vec<ActivityModel>,
+    items: Vec<ItemModel>,
+    /// The registry of the case's inputs, drought and price processes.
+    pub inputs: Inputs,
+}
+
+#[derive(Debug, Clone)]
+struct ActivityModel {
+    harvest: [f64; 12],
+    spend: [f64; 12],
+    without: Option<PathModel>,
+    with: Option<PathModel>,
+    channels: Vec<ChannelModel>,
+    cert: Option<CertModel>,
+}
+
+#[derive(Debug, Clone)]
+struct PathModel {
+    output: Slot,
+    unit_cost: Slot,
+    fixed_cost: Slot,
+    ramp: Vec<f64>,
+    trend: f64,
+    exposure: f64,
+    /// Intended share of output per channel, in channel order.
+    mix: Vec<f64>,
+}
+
+#[derive(Debug, Clone)]
+struct ChannelModel {
+    price: Slot,
+    process: Option<usize>,
+    grade: Slot,
+    rejects_to: Option<usize>,
+    pass_through: f64,
+    /// Transport and fees per unit, subtracted from the passed-through price.
+    deductions: f64,
+    paid_share: f64,
+    delay: usize,
+}
+
+#[derive(Debug, Clone)]
+struct CertModel {
+    audit_per_month: f64,
+    conversion_months: usize,
+    dip: f64,
+    premium: Slot,
+    channels: Vec<bool>,
+}
+
+#[derive(Debug, Clone)]
+struct ItemModel {
+    cost: Slot,
+    month: usize,
+    life: usize,
+    salvage: f64,
+    maintenance_per_month: f64,
+    replace: bool,
+}
+
+impl PathModel {
+    fn ramp_at(&self, year: usize) -> f64 {
+        match self.ramp.last() {
+            None => 1.0,
+            Some(last) => *self.ramp.get(year).unwrap_or(last),
+        }
+    }
+}
+
+impl CaseModel {
+    /// Compiles a validated case.
+    pub fn compile(case: &Case) -> Result<CaseModel> {
+        let (start_year, start_month) = parse_year_month(&case.start)?;
+        let mut inputs = Inputs::new(case.horizon_years as usize + 1);
+        let mut items = Vec::new();
+        for (i, item) in case.investments.iter().enumerate() {
+            items.push(ItemModel {
+                cost: inputs.add(format!("investment[{i}].cost"), &item.cost),
+                month: item.month as usize,
+                life: (item.life_years * 12.0).round().max(1.0) as usize,
+                salvage: item.salvage_share,
+                maintenance_per_month: item.maintenance_per_year / 12.0,
+                replace: item.replace,
+            });
+        }
+        let mut activities = Vec::new();
+        for a in &case.activities {
+            let channels = a
+                .channels
+                .iter()
+                .map(|c| ChannelModel {
+                    price: inputs.add(format!("{}.{}.price", a.name, c.name), &c.price),
+                    process: c.price_process.as_ref().map(|p| inputs.add_process(p)),
+                    grade: inputs.add(format!("{}.{}.grade_share", a.name, c.name), &c.grade_share),
+                    rejects_to: c.rejects_to.as_ref().and_then(|to| a.channels.iter().position(|x| &x.name == to)),
+                    pass_through: c.pass_through,
+                    deductions: c.transport_cost_per_unit_km * c.distance_km + c.fee_per_unit,
+                    paid_share: 1.0 - c.nonpayment_probability,
+                    delay: c.delay_months() as usize,
+                })
+                .collect();
+            let mut path = |label: &str, p: &Option<crate::domain::case::Path>| {
+                p.as_ref().map(|p| PathModel {
+                    output: inputs.add(format!("{}.{label}.output_per_year", a.name), &p.output_per_year),
+                    unit_cost: inputs.add(format!("{}.{label}.unit_cost", a.name), &p.unit_cost),
+                    fixed_cost: inputs.add(format!("{}.{label}.fixed_cost_per_year", a.name), &p.fixed_cost_per_year),
+                    ramp: p.ramp.clone(),
+                    trend: p.trend_per_year,
+                    exposure: p.drought_exposure,
+                    mix: a.channels.iter().map(|c| p.mix.get(&c.name).copied().unwrap_or(0.0)).collect(),
+                })
+            };
+            let without = path("without", &a.without);
+            let with = path("with", &a.with);
+            let cert = a.certification.as_ref().map(|c| CertModel {
+                audit_per_month: c.audit_cost_per_year / 12.0,
+                conversion_months: c.conversion_months as usize,
+                dip: c.conversion_yield_dip,
+                premium: inputs.add(format!("{}.certification.premium_per_unit", a.name), &c.premium_per_unit),
+                channels: a.channels.iter().map(|ch| c.channels.contains(&ch.name)).collect(),
+            });
+            activities.push(ActivityModel {
+                harvest: calendar_shares(&a.harvest_calendar),
+                spend: a.cost_calendar.as_ref().map_or([1.0 / 12.0; 12], calendar_shares),
+                without,
+                with,
+                channels,
+                cert,
+            });
+        }
+        if let Some(d) = &case.risk.drought {
+            inputs.set_drought(d);
+        }
+        if let Some(c) = &case.risk.correlation {
+            inputs.set_correlation(&c.names, &c.matrix)?;
+        }
+        Ok(CaseModel {
             start_year,
-            revenue_without: vec![0.0; n],
-            cost_without: vec![0.0; n],
-            revenue_with: vec![0.0; n],
-            cost_with: vec![0.0; n],
-            capital: vec![0.0; n],
-            household_net: vec![
-                case.household.other_income_per_month
-                    - case.household.subsistence_per_month;
-                n
-            ],
-        };
-        for activity in &case.activities {
-            if let Some(path) = &activity.without {
-                add_path(
-                    &mut f.revenue_without,
-                    &mut f.cost_without,
-                    activity,
-                    path,
-                    false,
-                    start_month,
-                );
-                add_receivables(&mut f, activity, path);
-            }
-            if let Some(path) = &activity.with {
-                add_path(
-                    &mut f.revenue_with,
-                    &mut f.cost_with,
-                    activity,
-                    path,
-                    true,
-                    start_month,
-                );
-            }
-        }
-        for item in &case.investments {
-            add_item(&mut f.capital, &mut f.cost_with, item);
-        }
+            start_month,
+            months: case.horizon_months() as usize + 1,
+            household_net: case.household.other_income_per_month - case.household.subsistence_per_month,
+            activities,
+            items,
+            inputs,
+        })
+    }
+
+    /// The flows on the base scenario (every input at its mean).
+    pub fn base_flows(&self) -> CaseFlows {
+        let mut f = CaseFlows::default();
+        self.fill(&self.inputs.base(), &mut f);
         f
+    }
+
+    /// Evaluates the model on `s` into `f`, reusing its buffers.
+    pub fn fill(&self, s: &Scenario, f: &mut CaseFlows) {
+        let n = self.months;
+        f.start_month = self.start_month;
+        f.start_year = self.start_year;
+        for v in [
+            &mut f.revenue_without,
+            &mut f.cost_without,
+            &mut f.revenue_with,
+            &mut f.cost_with,
+            &mut f.capital,
+            &mut f.asset_value,
+        ] {
+            v.clear();
+            v.resize(n, 0.0);
+        }
+        f.household_net.clear();
+        f.household_net.resize(n, self.household_net);
+        let drought_loss = self.inputs.drought_loss();
+        for a in &self.activities {
+            if let Some(p) = &a.without {
+                self.add_path(a, p, None, s, drought_loss, &mut f.revenue_without, &mut f.cost_without);
+                self.add_receivables(a, p, s, f);
+            }
+            if let Some(p) = &a.with {
+                self.add_path(a, p, a.cert.as_ref(), s, drought_loss, &mut f.revenue_with, &mut f.cost_with);
+            }
+        }
+        for item in &self.items {
+            add_item(f, item, s);
+        }
+    }
+
+    /// Each channel's share of output in `year` after grade limits: a graded
+    /// channel keeps at most g of all output and passes the rest on.
+    fn allocate(a: &ActivityModel, p: &PathModel, s: &Scenario, year: usize, shares: &mut [f64]) {
+        shares.copy_from_slice(&p.mix);
+        for _ in 0..a.channels.len() {
+            for (i, c) in a.channels.iter().enumerate() {
+                let g = s.value(c.grade, year).clamp(0.0, 1.0);
+                let excess = shares[i] - g;
+                if excess > 1e-12 {
+                    if let Some(j) = c.rejects_to {
+                        shares[i] -= excess;
+                        shares[j] += excess;
+                    }
+                }
+            }
+        }
+    }
+
+    fn unit_price(c: &ChannelModel, s: &Scenario, year: usize) -> f64 {
+        let mult = c.process.map_or(1.0, |k| s.multiplier(k, year));
+        let price = s.value(c.price, year).max(0.0) * mult;
+        (price * c.pass_through - c.deductions) * c.paid_share
+    }
+
+    // `t` is the month of sale; receipts land at `t + delay`, so an index
+    // loop says it more plainly than iterators.
+    #[allow(clippy::needless_range_loop, clippy::too_many_arguments)]
+    fn add_path(
+        &self,
+        a: &ActivityModel,
+        p: &PathModel,
+        cert: Option<&CertModel>,
+        s: &Scenario,
+        drought_loss: Option<Slot>,
+        revenue: &mut [f64],
+        cost: &mut [f64],
+    ) {
+        let n = revenue.len();
+        let mut shares = vec![0.0; a.channels.len()];
+        let mut prices = vec![0.0; a.channels.len()];
+        let mut annual_output = 0.0;
+        let mut annual_cost = 0.0;
+        for t in 0..n {
+            let year = t / 12;
+            if t % 12 == 0 {
+                Self::allocate(a, p, s, year, &mut shares);
+                for (pr, c) in prices.iter_mut().zip(&a.channels) {
+                    *pr = Self::unit_price(c, s, year);
+                }
+                let mut out =
+                    s.value(p.output, year).max(0.0) * p.ramp_at(year) * (1.0 + p.trend).powi(year as i32);
+                if let (Some(loss), true) = (drought_loss, s.is_dry(year)) {
+                    out *= 1.0 - s.value(loss, year).clamp(0.0, 1.0) * p.exposure;
+                }
+                annual_output = out;
+                annual_cost = s.value(p.fixed_cost, year).max(0.0) + s.value(p.unit_cost, year).max(0.0) * out;
+            }
+            let cm = (self.start_month as usize - 1 + t) % 12;
+            let converted = cert.is_none_or(|c| t >= c.conversion_months);
+            let mut output = annual_output * a.harvest[cm];
+            if let (Some(c), false) = (cert, converted) {
+                output *= 1.0 - c.dip;
+            }
+            for (k, c) in a.channels.iter().enumerate() {
+                if shares[k] <= 0.0 {
+                    continue;
+                }
+                let mut price = prices[k];
+                if let (Some(cm), true) = (cert, converted) {
+                    if cm.channels[k] {
+                        price += s.value(cm.premium, year).max(0.0) * c.pass_through;
+                    }
+                }
+                let paid_at = t + c.delay;
+                if paid_at < n {
+                    revenue[paid_at] += output * shares[k] * price;
+                }
+            }
+            cost[t] -= annual_cost * a.spend[cm];
+            if let Some(c) = cert {
+                cost[t] -= c.audit_per_month;
+            }
+        }
+    }
+
+    /// Payments that fall due after period 0 for sales made before it. An
+    /// ongoing business enters the grid with receivables from its buyers'
+    /// payment delays; without them every case would show a spurious cash
+    /// gap in its first months. Those sales were made before the
+    /// investment, at year-0 levels of the without path, and are received
+    /// on both paths alike.
+    fn add_receivables(&self, a: &ActivityModel, p: &PathModel, s: &Scenario, f: &mut CaseFlows) {
+        let mut shares = vec![0.0; a.channels.len()];
+        Self::allocate(a, p, s, 0, &mut shares);
+        let annual_output = s.value(p.output, 0).max(0.0) * p.ramp_at(0);
+        for (k, c) in a.channels.iter().enumerate() {
+            let price = Self::unit_price(c, s, 0);
+            for t in 0..c.delay.min(f.revenue_without.len()) {
+                // The sale was made `delay` months before period t.
+                let cm = (self.start_month as usize - 1 + t + 12 * c.delay - c.delay) % 12;
+                let receipt = annual_output * a.harvest[cm] * shares[k] * price;
+                f.revenue_without[t] += receipt;
+                f.revenue_with[t] += receipt;
+            }
+        }
+    }
+}
+
+/// Adds an investment item: purchases, replacements, maintenance, salvage at
+/// each end of life, the straight-line residual value at the horizon (F7),
+/// and the item's value while owned.
+fn add_item(f: &mut CaseFlows, item: &ItemModel, s: &Scenario) {
+    let n = f.capital.len();
+    let horizon = n - 1;
+    let mut bought = item.month;
+    loop {
+        let cost = s.value(item.cost, bought / 12).max(0.0);
+        f.capital[bought] -= cost;
+        let end = bought + item.life;
+        for t in bought..end.min(n) {
+            f.cost_with[t] -= item.maintenance_per_month;
+            let left = (end - t) as f64 / item.life as f64;
+            f.asset_value[t] += cost * left.max(item.salvage);
+        }
+        if end > horizon {
+            let remaining = (end - horizon) as f64 / item.life as f64;
+            f.capital[horizon] += cost * remaining.max(item.salvage);
+            break;
+        }
+        f.capital[end] += cost * item.salvage;
+        if !item.replace || end == horizon {
+            break;
+        }
+        bought = end;
+    }
+}
+
+impl CaseFlows {
+    /// Builds the base-scenario flows of a validated case.
+    pub fn build(case: &Case) -> Result<CaseFlows> {
+        Ok(CaseModel::compile(case)?.base_flows())
     }
 
     /// Number of months on the grid, including period 0.
@@ -117,9 +417,7 @@ impl CaseFlows {
     /// Incremental net benefit ΔNB_t (F1): with, including capital flows,
     /// minus without.
     pub fn incremental(&self) -> Vec<f64> {
-        (0..self.len())
-            .map(|t| self.net_with(t) + self.capital[t] - self.net_without(t))
-            .collect()
+        (0..self.len()).map(|t| self.net_with(t) + self.capital[t] - self.net_without(t)).collect()
     }
 
     /// Cash available for debt service in month `t` with the investment
@@ -133,137 +431,6 @@ impl CaseFlows {
     /// it: when the investment starts to pay.
     pub fn first_gain_month(&self) -> Option<usize> {
         (0..self.len()).find(|&t| self.revenue_with[t] > self.revenue_without[t] + 1e-9)
-    }
-}
-
-/// Adds one activity path's sales and costs to the given vectors.
-// `t` is the month of sale; receipts land at `t + delay`, so an index loop
-// says it more plainly than iterators.
-#[allow(clippy::needless_range_loop)]
-fn add_path(
-    revenue: &mut [f64],
-    cost: &mut [f64],
-    a: &Activity,
-    p: &Path,
-    with: bool,
-    start_month: u32,
-) {
-    let harvest = calendar_shares(&a.harvest_calendar);
-    let spend = a
-        .cost_calendar
-        .as_ref()
-        .map_or([1.0 / 12.0; 12], calendar_shares);
-    let cert = a.certification.as_ref().filter(|_| with);
-    let prices = channel_prices(a, p);
-    let n = revenue.len();
-    for t in 0..n {
-        let cm = (start_month as usize - 1 + t) % 12;
-        let year = t / 12;
-        let mut annual_output =
-            p.output_per_year * p.ramp_at(year) * (1.0 + p.trend_per_year).powi(year as i32);
-        let converted = cert.is_none_or(|c| t as u32 >= c.conversion_months);
-        if let (Some(c), false) = (cert, converted) {
-            annual_output *= 1.0 - c.conversion_yield_dip;
-        }
-        let output = annual_output * harvest[cm];
-        for (channel, units_share, unit_price) in &prices {
-            let mut price = *unit_price;
-            if let (Some(c), true) = (cert, converted) {
-                if c.channels.iter().any(|x| x == &channel.name) {
-                    price += c.premium_per_unit * channel.pass_through;
-                }
-            }
-            let paid_at = t + channel.delay_months() as usize;
-            if paid_at < n {
-                revenue[paid_at] += output * units_share * price;
-            }
-        }
-        let annual_cost = p.fixed_cost_per_year + p.unit_cost * annual_output;
-        cost[t] -= annual_cost * spend[cm];
-        if let Some(c) = cert {
-            cost[t] -= c.audit_cost_per_year / 12.0;
-        }
-    }
-}
-
-/// Payments that fall due after period 0 for sales made before it. An
-/// ongoing business enters the grid with receivables from its buyers'
-/// payment delays; without them every case would show a spurious cash gap
-/// in its first months. Those sales were made before the investment, so they
-/// are the without path's and are received on both paths alike.
-fn add_receivables(f: &mut CaseFlows, a: &Activity, without: &Path) {
-    let harvest = calendar_shares(&a.harvest_calendar);
-    let annual_output = without.output_per_year * without.ramp_at(0);
-    for (channel, units_share, price) in channel_prices(a, without) {
-        let delay = channel.delay_months() as usize;
-        for t in 0..delay.min(f.len()) {
-            // The sale was made `delay` months before period t.
-            let cm = (f.start_month as usize - 1 + t + 12 * delay - delay) % 12;
-            let receipt = annual_output * harvest[cm] * units_share * price;
-            f.revenue_without[t] += receipt;
-            f.revenue_with[t] += receipt;
-        }
-    }
-}
-
-/// Each channel's share of output after grade limits, with its net unit price.
-fn channel_prices<'a>(
-    a: &'a Activity,
-    p: &Path,
-) -> Vec<(&'a crate::domain::case::Channel, f64, f64)> {
-    let mut shares: Vec<f64> = a
-        .channels
-        .iter()
-        .map(|c| p.mix.get(&c.name).copied().unwrap_or(0.0))
-        .collect();
-    // Rejects cascade: a graded channel keeps at most g of all output and
-    // passes the rest on; iterate so chains of graded channels settle.
-    for _ in 0..a.channels.len() {
-        for (i, c) in a.channels.iter().enumerate() {
-            let excess = shares[i] - c.grade_share;
-            if excess > 1e-12 {
-                if let Some(j) = c
-                    .rejects_to
-                    .as_ref()
-                    .and_then(|to| a.channels.iter().position(|x| &x.name == to))
-                {
-                    shares[i] -= excess;
-                    shares[j] += excess;
-                }
-            }
-        }
-    }
-    a.channels
-        .iter()
-        .zip(shares)
-        .map(|(c, s)| (c, s, c.net_price()))
-        .filter(|(_, s, _)| *s > 0.0)
-        .collect()
-}
-
-/// Adds an investment item: purchases, replacements, maintenance, salvage at
-/// each end of life and the straight-line residual value at the horizon (F7).
-fn add_item(capital: &mut [f64], cost: &mut [f64], item: &InvestmentItem) {
-    let n = capital.len();
-    let horizon = n - 1;
-    let life = (item.life_years * 12.0).round().max(1.0) as usize;
-    let mut bought = item.month as usize;
-    loop {
-        capital[bought] -= item.cost;
-        let end = bought + life;
-        for c in cost.iter_mut().take(end.min(n)).skip(bought) {
-            *c -= item.maintenance_per_year / 12.0;
-        }
-        if end > horizon {
-            let remaining = (end - horizon) as f64 / life as f64;
-            capital[horizon] += item.cost * remaining.max(item.salvage_share);
-            break;
-        }
-        capital[end] += item.cost * item.salvage_share;
-        if !item.replace || end == horizon {
-            break;
-        }
-        bought = end;
     }
 }
 
@@ -321,7 +488,7 @@ payment_delay_days = 60
 
     #[test]
     fn harvest_months_grade_limits_and_payment_delay_follow_the_case() {
-        let f = CaseFlows::build(&case(ACTIVITY));
+        let f = CaseFlows::build(&case(ACTIVITY)).unwrap();
         // Start is March: June is period 3, December period 9.
         assert_eq!(f.calendar_month(3), 6);
         assert_eq!(f.date(10), "2027-01");
@@ -350,7 +517,7 @@ payment_delay_days = 60
         assert_ne!(body, ACTIVITY);
         let mut c = case(&body);
         c.start = "2027-02".into();
-        let f = CaseFlows::build(&c);
+        let f = CaseFlows::build(&c).unwrap();
         assert!(
             (f.revenue_without[0] - 500.0).abs() < 1e-9,
             "{}",
@@ -367,7 +534,7 @@ payment_delay_days = 60
         let c = case(&format!(
             "{ACTIVITY}\n[[investment]]\nname = \"pump\"\ncost = 1200\nlife_years = 1.5\nsalvage_share = 0.1\nmaintenance_per_year = 120\n"
         ));
-        let f = CaseFlows::build(&c);
+        let f = CaseFlows::build(&c).unwrap();
         assert_eq!(f.capital[0], -1200.0);
         // End of life at month 18: salvage 120 and replacement 1200.
         assert!((f.capital[18] - (120.0 - 1200.0)).abs() < 1e-9);

@@ -4,3 +4,5 @@
 pub mod appraisal;
 pub mod cashflow;
 pub mod flows;
+pub mod scenario;
+pub mod simulate;

@@ -1,6 +1,7 @@
 //! Core maths: money and rounding, time value of money, statistics.
 //! Nothing here knows about loans, cases or files.
 
+pub mod dist;
 pub mod money;
 pub mod roots;
 pub mod tvm;

@@ -1,0 +1,262 @@
+//! Scenarios: the random part of a case, drawn once per Monte Carlo path.
+//!
+//! [`Inputs`] is the registry of a case's model inputs ("slots"), its
+//! drought chain, price processes and copula. A [`Scenario`] holds one
+//! path's values: every slot for every project year, which years are dry,
+//! and each price process's yearly multiplier. The deterministic appraisal
+//! uses [`Inputs::base`] (every input at its mean, no drought, multipliers
+//! 1), so one cash-flow builder serves both.
+//!
+//! Reproducibility: path `i` of seed `s` draws from a ChaCha8 stream keyed
+//! by `(s, i)`, so a path's values depend on nothing else — not the thread
+//! that runs it, nor the paths before it — and every product or mix
+//! evaluated on path `i` sees the same scenario (common random numbers).
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
+
+use crate::domain::case::{Drought, PriceProcess};
+use crate::domain::param::Param;
+use crate::math::copula::{Copula, Repair};
+use crate::math::stats::norm_cdf;
+use crate::Result;
+
+/// Index of a model input in [`Inputs`].
+pub type Slot = usize;
+
+/// A drought chain ready to sample.
+#[derive(Debug, Clone)]
+struct DroughtChain {
+    p_wet_to_dry: f64,
+    p_dry_to_dry: f64,
+    stationary_share: f64,
+    loss: Slot,
+}
+
+/// A yearly log-OU price multiplier (F49).
+#[derive(Debug, Clone, Copy)]
+struct Process {
+    /// e^{−κ}: the share of a deviation that survives a year.
+    persistence: f64,
+    /// Standard deviation of the yearly innovation.
+    step_sd: f64,
+    /// Stationary standard deviation of ln p.
+    stationary_sd: f64,
+}
+
+/// The registry of a case's random inputs.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    params: Vec<Param>,
+    labels: Vec<String>,
+    years: usize,
+    drought: Option<DroughtChain>,
+    processes: Vec<Process>,
+    copula: Option<(Copula, Vec<Slot>)>,
+    repair: Option<Repair>,
+}
+
+/// One path's draws.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    years: usize,
+    values: Vec<f64>,
+    /// Whether each project year is a drought year.
+    pub dry: Vec<bool>,
+    multipliers: Vec<f64>,
+}
+
+impl Scenario {
+    /// The value of `slot` in project year `year` (0-based; later years
+    /// reuse the last).
+    #[inline]
+    pub fn value(&self, slot: Slot, year: usize) -> f64 {
+        self.values[slot * self.years + year.min(self.years - 1)]
+    }
+
+    /// The price multiplier of `process` in project year `year`.
+    #[inline]
+    pub fn multiplier(&self, process: usize, year: usize) -> f64 {
+        self.multipliers[process * self.years + year.min(self.years - 1)]
+    }
+
+    /// Whether project year `year` is dry.
+    #[inline]
+    pub fn is_dry(&self, year: usize) -> bool {
+        self.dry[year.min(self.years - 1)]
+    }
+}
+
+impl Inputs {
+    /// An empty registry for a horizon of `years` project years.
+    pub fn new(years: usize) -> Inputs {
+        Inputs {
+            params: Vec::new(),
+            labels: Vec::new(),
+            years: years.max(1),
+            drought: None,
+            processes: Vec::new(),
+            copula: None,
+            repair: None,
+        }
+    }
+
+    /// Registers an input under a label (its key path) and returns its slot.
+    pub fn add(&mut self, label: impl Into<String>, param: &Param) -> Slot {
+        self.params.push(param.clone());
+        self.labels.push(label.into());
+        self.params.len() - 1
+    }
+
+    /// Registers a price process and returns its index.
+    pub fn add_process(&mut self, p: &PriceProcess) -> usize {
+        let kappa = std::f64::consts::LN_2 / p.half_life_years;
+        let persistence = (-kappa).exp();
+        self.processes.push(Process {
+            persistence,
+            step_sd: p.sigma * ((1.0 - persistence * persistence) / (2.0 * kappa)).sqrt(),
+            stationary_sd: p.sigma / (2.0 * kappa).sqrt(),
+        });
+        self.processes.len() - 1
+    }
+
+    /// Adds the drought chain.
+    pub fn set_drought(&mut self, d: &Drought) {
+        let loss = self.add("risk.drought.yield_loss", &d.yield_loss);
+        self.drought = Some(DroughtChain {
+            p_wet_to_dry: d.p_wet_to_dry(),
+            p_dry_to_dry: d.p_dry_to_dry,
+            stationary_share: d.stationary_share,
+            loss,
+        });
+    }
+
+    /// Sets rank correlations between the named inputs; returns the repair
+    /// made if the matrix was not positive semi-definite.
+    pub fn set_correlation(&mut self, names: &[String], matrix: &[Vec<f64>]) -> Result<Option<Repair>> {
+        let slots: Vec<Slot> = names
+            .iter()
+            .filter_map(|n| self.params.iter().position(|p| p.name.as_deref() == Some(n.as_str())))
+            .collect();
+        let (copula, repair) = Copula::new(matrix)?;
+        self.copula = Some((copula, slots));
+        self.repair = repair.clone();
+        Ok(repair)
+    }
+
+    /// The repair made to the correlation matrix, if any.
+    pub fn repair(&self) -> Option<&Repair> {
+        self.repair.as_ref()
+    }
+
+    /// Number of registered inputs.
+    pub fn len(&self) -> usize {
+        self.params.len()
+    }
+
+    /// Whether no input is registered.
+    pub fn is_empty(&self) -> bool {
+        self.params.is_empty()
+    }
+
+    /// The input in `slot`.
+    pub fn param(&self, slot: Slot) -> &Param {
+        &self.params[slot]
+    }
+
+    /// The label (key path) of `slot`.
+    pub fn label(&self, slot: Slot) -> &str {
+        &self.labels[slot]
+    }
+
+    /// Project years covered.
+    pub fn years(&self) -> usize {
+        self.years
+    }
+
+    /// Whether anything is random: inputs, drought or price processes.
+    pub fn is_random(&self) -> bool {
+        self.drought.is_some() || !self.processes.is_empty() || self.params.iter().any(Param::is_random)
+    }
+
+    /// The base scenario: every input at its mean, no drought, multipliers 1.
+    pub fn base(&self) -> Scenario {
+        let mut s = self.empty();
+        for (slot, p) in self.params.iter().enumerate() {
+            let m = p.base();
+            s.values[slot * self.years..(slot + 1) * self.years].fill(m);
+        }
+        s
+    }
+
+    /// A scenario buffer of the right shape, to be filled by [`Inputs::sample`].
+    pub fn empty(&self) -> Scenario {
+        Scenario {
+            years: self.years,
+            values: vec![0.0; self.params.len() * self.years],
+            dry: vec![false; self.years],
+            multipliers: vec![1.0; self.processes.len() * self.years],
+        }
+    }
+
+    /// Draws path `path` of `seed` into `out`. `pins` fixes inputs at a
+    /// cumulative probability (the tornado's P10/P90) while everything
+    /// else is drawn as usual, from the same stream.
+    pub fn sample(&self, seed: u64, path: u64, pins: &[(Slot, f64)], out: &mut Scenario) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(path);
+        let n = self.params.len();
+        let mut z = vec![0.0; n];
+        let mut w = vec![0.0; self.copula.as_ref().map_or(0, |(c, _)| c.dim())];
+        for year in 0..self.years {
+            // One standard normal per input per year, always drawn, so that
+            // pinning or fixing one input never shifts another's draws.
+            for zi in z.iter_mut() {
+                *zi = rng.sample(StandardNormal);
+            }
+            if let Some((copula, slots)) = &self.copula {
+                for (wi, &s) in w.iter_mut().zip(slots) {
+                    *wi = z[s];
+                }
+                copula.correlate(&mut w);
+                for (wi, &s) in w.iter().zip(slots) {
+                    z[s] = *wi;
+                }
+            }
+            for (slot, p) in self.params.iter().enumerate() {
+                let u = pins.iter().find(|(s, _)| *s == slot).map_or_else(|| norm_cdf(z[slot]), |(_, u)| *u);
+                let u = u.clamp(1e-12, 1.0 - 1e-12);
+                out.values[slot * self.years + year] = if p.is_random() { p.dist.quantile(u) } else { p.base() };
+            }
+        }
+        match &self.drought {
+            Some(d) => {
+                let mut dry = rng.random::<f64>() < d.stationary_share;
+                for y in 0..self.years {
+                    if y > 0 {
+                        let p = if dry { d.p_dry_to_dry } else { d.p_wet_to_dry };
+                        dry = rng.random::<f64>() < p;
+                    }
+                    out.dry[y] = dry;
+                }
+            }
+            None => out.dry.fill(false),
+        }
+        for (k, p) in self.processes.iter().enumerate() {
+            let mut x = p.stationary_sd * rng.sample::<f64, _>(StandardNormal);
+            let shift = 0.5 * p.stationary_sd * p.stationary_sd;
+            for y in 0..self.years {
+                if y > 0 {
+                    x = x * p.persistence + p.step_sd * rng.sample::<f64, _>(StandardNormal);
+                }
+                out.multipliers[k * self.years + y] = (x - shift).exp();
+            }
+        }
+    }
+
+    /// The drought chain's loss slot, if there is a drought chain.
+    pub fn drought_loss(&self) -> Option<Slot> {
+        self.drought.as_ref().map(|d| d.loss)
+    }
+}

@@ -1,0 +1,181 @@
+//! Monte Carlo: many scenarios of a case, each product's loan run through
+//! the household's cash account on every one (methods sections 4–5).
+//!
+//! The three parts are kept apart: [`Inputs::sample`](super::scenario::Inputs::sample)
+//! draws a scenario, [`evaluate_scenario`] is a pure function from a
+//! scenario to per-path outcomes, and [`summarise`](super::credit::summarise)
+//! folds outcomes into statistics. Paths run in parallel in fixed-size
+//! chunks; outcomes are kept in path order and folded sequentially, so the
+//! result is bit-identical for any number of threads.
+
+use rayon::prelude::*;
+
+use super::appraisal::case_schedule;
+use super::cashflow::{CaseFlows, CaseModel};
+use super::credit::{
+    evaluate_path, evaluate_without, summarise, CreditSummary, HouseholdPath, LoanPlan, PathOutcome,
+    WithoutOutcome,
+};
+use super::scenario::{Scenario, Slot};
+use crate::domain::case::Case;
+use crate::domain::product::Product;
+use crate::Result;
+
+/// Most paths one run accepts: outcomes are kept per path (≈ 100 bytes per
+/// path and product) so that quantiles are exact.
+pub const MAX_PATHS: usize = 1_000_000;
+
+/// Paths evaluated between progress reports and folded as one chunk.
+const CHUNK: usize = 1024;
+
+/// A simulation request.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Number of paths.
+    pub paths: usize,
+    /// Seed of the random streams.
+    pub seed: u64,
+    /// Inputs pinned at a cumulative probability (sensitivity analysis).
+    pub pins: Vec<(Slot, f64)>,
+}
+
+/// One product's simulated results.
+#[derive(Debug, Clone)]
+pub struct ProductRun {
+    /// Product id.
+    pub id: String,
+    /// Credit and welfare statistics.
+    pub summary: CreditSummary,
+}
+
+/// The result of a simulation.
+#[derive(Debug, Clone)]
+pub struct Simulation {
+    /// Paths run.
+    pub paths: usize,
+    /// Seed used.
+    pub seed: u64,
+    /// One entry per product, in the order given.
+    pub products: Vec<ProductRun>,
+}
+
+/// Everything a path evaluation needs that does not change between paths.
+pub struct Prepared {
+    /// The compiled case.
+    pub model: CaseModel,
+    /// One loan plan per product.
+    pub loans: Vec<LoanPlan>,
+    other_income: f64,
+    subsistence: f64,
+    buffer: f64,
+    discount_monthly: f64,
+    gamma: f64,
+    products: Vec<Product>,
+}
+
+impl Prepared {
+    /// Compiles the case and schedules every product's loan on it.
+    pub fn new(case: &Case, products: &[Product]) -> Result<Prepared> {
+        let model = CaseModel::compile(case)?;
+        let loans = products
+            .iter()
+            .map(|p| Ok(LoanPlan::from_schedule(p, &case_schedule(case, p)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Prepared {
+            model,
+            loans,
+            other_income: case.household.other_income_per_month,
+            subsistence: case.household.subsistence_per_month,
+            buffer: case.household.cash_buffer,
+            discount_monthly: super::appraisal::monthly_rate(case.discount_rate),
+            gamma: case.household.risk_aversion,
+            products: products.to_vec(),
+        })
+    }
+}
+
+/// Per-thread buffers, reused across paths.
+struct Work {
+    scenario: Scenario,
+    flows: CaseFlows,
+    with: Vec<f64>,
+    without: Vec<f64>,
+}
+
+/// Evaluates one scenario: the household without the investment, and with
+/// it under each loan.
+pub fn evaluate_scenario(
+    prep: &Prepared,
+    flows: &CaseFlows,
+    with: &mut Vec<f64>,
+    without: &mut Vec<f64>,
+) -> (WithoutOutcome, Vec<PathOutcome>) {
+    with.clear();
+    without.clear();
+    with.extend((0..flows.len()).map(|t| flows.net_with(t)));
+    without.extend((0..flows.len()).map(|t| flows.net_without(t)));
+    let h = HouseholdPath {
+        enterprise_with: with,
+        enterprise_without: without,
+        capital: &flows.capital,
+        asset_value: &flows.asset_value,
+        other_income: prep.other_income,
+        subsistence: prep.subsistence,
+        buffer: prep.buffer,
+        savings_rate: 0.0,
+        discount_monthly: prep.discount_monthly,
+    };
+    let outcomes = prep
+        .loans
+        .iter()
+        .zip(&prep.products)
+        .map(|(loan, p)| evaluate_path(&h, loan, &p.lender))
+        .collect();
+    (evaluate_without(&h), outcomes)
+}
+
+/// Runs the simulation; `progress` is called with the number of paths done.
+pub fn simulate(prep: &Prepared, cfg: &Config, progress: &(dyn Fn(usize) + Sync)) -> Simulation {
+    let n_products = prep.loans.len();
+    let mut without: Vec<WithoutOutcome> = Vec::with_capacity(cfg.paths);
+    let mut outcomes: Vec<Vec<PathOutcome>> = (0..n_products).map(|_| Vec::with_capacity(cfg.paths)).collect();
+    let mut done = 0;
+    while done < cfg.paths {
+        let end = (done + CHUNK).min(cfg.paths);
+        let chunk: Vec<(WithoutOutcome, Vec<PathOutcome>)> = (done..end)
+            .into_par_iter()
+            .map_init(
+                || Work {
+                    scenario: prep.model.inputs.empty(),
+                    flows: CaseFlows::default(),
+                    with: Vec::new(),
+                    without: Vec::new(),
+                },
+                |w, path| {
+                    prep.model.inputs.sample(cfg.seed, path as u64, &cfg.pins, &mut w.scenario);
+                    prep.model.fill(&w.scenario, &mut w.flows);
+                    evaluate_scenario(prep, &w.flows, &mut w.with, &mut w.without)
+                },
+            )
+            .collect();
+        for (wo, per_product) in chunk {
+            without.push(wo);
+            for (k, o) in per_product.into_iter().enumerate() {
+                outcomes[k].push(o);
+            }
+        }
+        done = end;
+        progress(done);
+    }
+    let products = prep
+        .loans
+        .iter()
+        .zip(&prep.products)
+        .zip(&outcomes)
+        .map(|((loan, p), outs)| ProductRun {
+            id: p.id.clone(),
+            summary: summarise(outs, &without, loan, &p.lender, prep.gamma, f64::from(p.tenor_months) / 12.0),
+        })
+        .collect();
+    Simulation { paths: cfg.paths, seed: cfg.seed, products }
+}

@@ -1,0 +1,267 @@
+//! Probability distributions for model inputs, used through their quantile
+//! functions so one uniform draw — independent or from a Gaussian copula —
+//! gives one value (methods F47–F51).
+//!
+//! Every distribution here has a cheap `quantile`: closed forms where they
+//! exist, and for PERT a table of the Beta quantile on a grid that is dense
+//! in the tails, built once per input and interpolated linearly.
+
+use crate::math::stats::norm_inv;
+
+/// A univariate distribution of a model input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dist {
+    /// Always the same value.
+    Fixed(f64),
+    /// Uniform on `[min, max]`.
+    Uniform {
+        /// Lower bound.
+        min: f64,
+        /// Upper bound.
+        max: f64,
+    },
+    /// Normal with mean and standard deviation.
+    Normal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation (≥ 0).
+        sd: f64,
+    },
+    /// Lognormal that preserves the mean (F48): ln X ~ N(ln mean − σ²/2, σ²).
+    LogNormal {
+        /// Mean of X (> 0).
+        mean: f64,
+        /// Standard deviation of ln X.
+        sigma: f64,
+    },
+    /// Triangular on `[min, max]` with the given mode.
+    Triangular {
+        /// Lower bound.
+        min: f64,
+        /// Most likely value.
+        mode: f64,
+        /// Upper bound.
+        max: f64,
+    },
+    /// PERT (F47): a Beta(α₁, α₂) scaled to `[min, max]`.
+    Pert(Pert),
+    /// Observed values, each equally likely; quantiles interpolate linearly
+    /// between the order statistics (a continuous empirical distribution).
+    Empirical(Vec<f64>),
+    /// Values with probabilities; quantiles are steps.
+    Discrete {
+        /// The values, sorted ascending.
+        values: Vec<f64>,
+        /// Cumulative probabilities, the last one 1.
+        cumulative: Vec<f64>,
+    },
+}
+
+/// A PERT distribution with its quantile table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pert {
+    /// Lower bound.
+    pub min: f64,
+    /// Most likely value.
+    pub mode: f64,
+    /// Upper bound.
+    pub max: f64,
+    table: Vec<f64>,
+}
+
+/// Grid size of the PERT quantile table.
+const PERT_GRID: usize = 512;
+
+impl Pert {
+    /// A PERT on `[min, max]` with `mode`; requires `min ≤ mode ≤ max`.
+    pub fn new(min: f64, mode: f64, max: f64) -> Pert {
+        let (a1, a2) = pert_shape(min, mode, max);
+        let table = if max > min {
+            (0..=PERT_GRID).map(|k| min + (max - min) * beta_inv(grid_u(k), a1, a2)).collect()
+        } else {
+            vec![min; PERT_GRID + 1]
+        };
+        Pert { min, mode, max, table }
+    }
+
+    /// The shape parameters (α₁, α₂) of F47.
+    pub fn shape(&self) -> (f64, f64) {
+        pert_shape(self.min, self.mode, self.max)
+    }
+
+    fn quantile(&self, u: f64) -> f64 {
+        // Invert the grid u_k = (1 − cos(πk/N))/2 to find the cell.
+        let x = (1.0 - 2.0 * u).clamp(-1.0, 1.0).acos() / std::f64::consts::PI * PERT_GRID as f64;
+        let k = (x.floor() as usize).min(PERT_GRID - 1);
+        let (u0, u1) = (grid_u(k), grid_u(k + 1));
+        let w = if u1 > u0 { ((u - u0) / (u1 - u0)).clamp(0.0, 1.0) } else { 0.0 };
+        self.table[k] + w * (self.table[k + 1] - self.table[k])
+    }
+}
+
+fn grid_u(k: usize) -> f64 {
+    0.5 * (1.0 - (std::f64::consts::PI * k as f64 / PERT_GRID as f64).cos())
+}
+
+fn pert_shape(min: f64, mode: f64, max: f64) -> (f64, f64) {
+    if max > min {
+        (1.0 + 4.0 * (mode - min) / (max - min), 1.0 + 4.0 * (max - mode) / (max - min))
+    } else {
+        (3.0, 3.0)
+    }
+}
+
+/// Beta quantile by bisection on the regularised incomplete beta function;
+/// used only to build PERT tables, so robustness matters more than speed.
+fn beta_inv(u: f64, a: f64, b: f64) -> f64 {
+    use statrs::function::beta::beta_reg;
+    if u <= 0.0 {
+        return 0.0;
+    }
+    if u >= 1.0 {
+        return 1.0;
+    }
+    let (mut lo, mut hi) = (0.0_f64, 1.0_f64);
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if beta_reg(a, b, mid) < u {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo < 1e-15 {
+            break;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+impl Dist {
+    /// The value at cumulative probability `u` in (0, 1).
+    pub fn quantile(&self, u: f64) -> f64 {
+        match self {
+            Dist::Fixed(v) => *v,
+            Dist::Uniform { min, max } => min + u * (max - min),
+            Dist::Normal { mean, sd } => mean + sd * norm_inv(u),
+            Dist::LogNormal { mean, sigma } => (mean.ln() - 0.5 * sigma * sigma + sigma * norm_inv(u)).exp(),
+            Dist::Triangular { min, mode, max } => {
+                let (a, c, b) = (*min, *mode, *max);
+                if b <= a {
+                    return a;
+                }
+                let fc = (c - a) / (b - a);
+                if u < fc {
+                    a + (u * (b - a) * (c - a)).sqrt()
+                } else {
+                    b - ((1.0 - u) * (b - a) * (b - c)).sqrt()
+                }
+            }
+            Dist::Pert(p) => p.quantile(u),
+            Dist::Empirical(sorted) => {
+                let h = u * (sorted.len() - 1) as f64;
+                let k = (h.floor() as usize).min(sorted.len() - 1);
+                let next = sorted[(k + 1).min(sorted.len() - 1)];
+                sorted[k] + (h - k as f64) * (next - sorted[k])
+            }
+            Dist::Discrete { values, cumulative } => {
+                let k = cumulative.iter().position(|&c| u <= c).unwrap_or(values.len() - 1);
+                values[k]
+            }
+        }
+    }
+
+    /// The mean: the value a deterministic appraisal uses.
+    pub fn mean(&self) -> f64 {
+        match self {
+            Dist::Fixed(v) => *v,
+            Dist::Uniform { min, max } => 0.5 * (min + max),
+            Dist::Normal { mean, .. } | Dist::LogNormal { mean, .. } => *mean,
+            Dist::Triangular { min, mode, max } => (min + mode + max) / 3.0,
+            Dist::Pert(p) => (p.min + 4.0 * p.mode + p.max) / 6.0,
+            Dist::Empirical(v) => v.iter().sum::<f64>() / v.len() as f64,
+            Dist::Discrete { values, cumulative } => {
+                let mut prev = 0.0;
+                values
+                    .iter()
+                    .zip(cumulative)
+                    .map(|(v, c)| {
+                        let p = c - prev;
+                        prev = *c;
+                        v * p
+                    })
+                    .sum()
+            }
+        }
+    }
+
+    /// Whether draws can differ from the mean.
+    pub fn is_random(&self) -> bool {
+        match self {
+            Dist::Fixed(_) => false,
+            Dist::Uniform { min, max } => max > min,
+            Dist::Normal { sd, .. } => *sd > 0.0,
+            Dist::LogNormal { sigma, .. } => *sigma > 0.0,
+            Dist::Triangular { min, max, .. } => max > min,
+            Dist::Pert(p) => p.max > p.min,
+            Dist::Empirical(v) => v.iter().any(|x| *x != v[0]),
+            Dist::Discrete { values, .. } => values.iter().any(|x| *x != values[0]),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_mean(d: &Dist, n: usize) -> f64 {
+        // Midpoint rule on u: a deterministic, stratified sample.
+        (0..n).map(|i| d.quantile((i as f64 + 0.5) / n as f64)).sum::<f64>() / n as f64
+    }
+
+    #[test]
+    fn pert_moments_match_methods_test_8() {
+        // methods.md test 8: PERT(80, 100, 150) has mean 105 and α = (2.1429, 3.8571).
+        let d = Dist::Pert(Pert::new(80.0, 100.0, 150.0));
+        assert!((d.mean() - 105.0).abs() < 1e-12);
+        if let Dist::Pert(p) = &d {
+            let (a1, a2) = p.shape();
+            assert!((a1 - 2.1429).abs() < 1e-4 && (a2 - 3.8571).abs() < 1e-4);
+        }
+        assert!((sample_mean(&d, 200_000) - 105.0).abs() < 1e-3);
+        // Beta(α1, α2) variance scaled: α1α2/((α1+α2)²(α1+α2+1)) × 70².
+        let (a1, a2) = (15.0 / 7.0, 27.0 / 7.0);
+        let var = a1 * a2 / ((a1 + a2).powi(2) * (a1 + a2 + 1.0)) * 70.0 * 70.0;
+        let n = 200_000;
+        let m2 = (0..n).map(|i| (d.quantile((i as f64 + 0.5) / n as f64) - 105.0).powi(2)).sum::<f64>() / n as f64;
+        assert!((m2 - var).abs() / var < 1e-3, "{m2} vs {var}");
+    }
+
+    #[test]
+    fn lognormal_preserves_the_mean() {
+        // F48: E[p] = p̄ for ln p ~ N(ln p̄ − σ²/2, σ²).
+        let d = Dist::LogNormal { mean: 60.0, sigma: 0.25 };
+        assert!((sample_mean(&d, 400_000) - 60.0).abs() < 1e-3);
+        // Median is p̄·e^{−σ²/2}.
+        assert!((d.quantile(0.5) - 60.0 * (-0.03125f64).exp()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn closed_form_quantiles() {
+        let t = Dist::Triangular { min: 0.0, mode: 1.0, max: 4.0 };
+        // CDF at the mode is (c−a)/(b−a) = 0.25.
+        assert!((t.quantile(0.25) - 1.0).abs() < 1e-12);
+        assert!((t.mean() - 5.0 / 3.0).abs() < 1e-12);
+        let u = Dist::Uniform { min: 2.0, max: 4.0 };
+        assert_eq!(u.quantile(0.25), 2.5);
+        let n = Dist::Normal { mean: 1000.0, sd: 400.0 };
+        // methods.md test 7: W ~ N(1000, 400²) gives P(W < 500) = 10.565%.
+        assert!((n.quantile(0.10565) - 500.0).abs() < 0.1);
+        let e = Dist::Empirical(vec![1.0, 2.0, 4.0]);
+        assert_eq!(e.quantile(0.75), 3.0);
+        let d = Dist::Discrete { values: vec![0.0, 10.0], cumulative: vec![0.3, 1.0] };
+        assert_eq!(d.quantile(0.29), 0.0);
+        assert_eq!(d.quantile(0.31), 10.0);
+        assert!((d.mean() - 7.0).abs() < 1e-12);
+        assert!(!Dist::Fixed(3.0).is_random());
+    }
+}
