@@ -76,7 +76,7 @@ fn every_case_has_an_upgrade_path_and_costed_items() {
             "{stem}: no [[investment]] items"
         );
         for item in &case.investments {
-            assert!(item.cost > 0.0, "{stem}: `{}` costs nothing", item.name);
+            assert!(item.cost.base() > 0.0, "{stem}: `{}` costs nothing", item.name);
             assert!(item.life_years > 0.0, "{stem}: `{}` has no life", item.name);
         }
         assert!(
@@ -150,7 +150,7 @@ fn avocado_trees_bear_nothing_in_the_first_two_years() {
     let graded: Vec<_> = avocado
         .channels
         .iter()
-        .filter(|c| c.grade_share < 1.0)
+        .filter(|c| c.grade_share.base() < 1.0)
         .collect();
     assert!(!graded.is_empty(), "no channel with a grade requirement");
     assert!(graded.iter().all(|c| c.rejects_to.is_some()));
@@ -170,7 +170,7 @@ fn certification_cases_have_a_conversion_dip_and_premium() {
         .expect("coffee certification");
     assert_eq!(cert.conversion_months, 36);
     assert!((cert.conversion_yield_dip - 0.20).abs() < 1e-9);
-    assert!(cert.premium_per_unit > 0.0);
+    assert!(cert.premium_per_unit.base() > 0.0);
     assert!(!cert.channels.is_empty());
 }
 
@@ -219,7 +219,7 @@ fn a_mix_that_sums_to_less_than_one_is_rejected() {
 fn a_partial_grade_without_a_rejects_channel_is_rejected() {
     let mut case: Case = toml::from_str(&honduras_text()).unwrap();
     let ch = &mut case.activities[0].channels[0];
-    ch.grade_share = 0.5;
+    ch.grade_share = 0.5.into();
     ch.rejects_to = None;
     let err = case
         .validate()

@@ -5,4 +5,4 @@ pub mod appraisal;
 pub mod cashflow;
 pub mod flows;
 pub mod scenario;
-pub mod simulate;
+

@@ -229,7 +229,7 @@ mod tests {
         }
         assert!((sample_mean(&d, 200_000) - 105.0).abs() < 1e-3);
         // Beta(α1, α2) variance scaled: α1α2/((α1+α2)²(α1+α2+1)) × 70².
-        let (a1, a2) = (15.0 / 7.0, 27.0 / 7.0);
+        let (a1, a2): (f64, f64) = (15.0 / 7.0, 27.0 / 7.0);
         let var = a1 * a2 / ((a1 + a2).powi(2) * (a1 + a2 + 1.0)) * 70.0 * 70.0;
         let n = 200_000;
         let m2 = (0..n).map(|i| (d.quantile((i as f64 + 0.5) / n as f64) - 105.0).powi(2)).sum::<f64>() / n as f64;
