@@ -35,6 +35,11 @@ pub enum Command {
     Schedule(ScheduleArgs),
     /// Appraise a case: project view and, per loan product, financing view.
     Appraise(AppraiseArgs),
+    /// Monte Carlo: default risk, expected loss, lender return and household
+    /// welfare of each product on a case's simulated cash flows.
+    Simulate(SimulateArgs),
+    /// Tornado and switching values: which inputs move the results.
+    Sensitivity(SensitivityArgs),
 }
 
 /// Where and how a command writes its result.
@@ -120,6 +125,61 @@ pub struct AppraiseArgs {
     pub out: OutputArgs,
 }
 
+/// Monte Carlo options shared by the commands that simulate.
+#[derive(Debug, Clone, Args)]
+pub struct McArgs {
+    /// Number of simulated paths (1 to 1,000,000).
+    #[arg(long, default_value_t = 10_000)]
+    pub paths: usize,
+    /// Seed: the same seed gives the same results whatever the thread count.
+    #[arg(long, default_value_t = 20_261_129)]
+    pub seed: u64,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// Arguments of `terrace simulate`.
+#[derive(Debug, Clone, Args)]
+pub struct SimulateArgs {
+    /// Case file (TOML), e.g. data/cases/kenya-avocado.toml.
+    pub case: PathBuf,
+    /// A loan product file; repeat for several.
+    #[arg(long, value_name = "FILE")]
+    pub product: Vec<PathBuf>,
+    /// Every `*.toml` product in a directory.
+    #[arg(long, value_name = "DIR")]
+    pub products: Option<PathBuf>,
+    /// Monte Carlo options.
+    #[command(flatten)]
+    pub mc: McArgs,
+    /// Output options.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// Arguments of `terrace sensitivity`.
+#[derive(Debug, Clone, Args)]
+pub struct SensitivityArgs {
+    /// Case file (TOML).
+    pub case: PathBuf,
+    /// The loan product to analyse.
+    #[arg(long, value_name = "FILE")]
+    pub product: PathBuf,
+    /// Paths per tornado run (two runs per random input).
+    #[arg(long, default_value_t = 2_000)]
+    pub paths: usize,
+    /// Seed shared by every run, so bars differ only by the pinned input.
+    #[arg(long, default_value_t = 20_261_129)]
+    pub seed: u64,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Output options.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
 /// Whether a command that finished had to reject some input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -143,6 +203,8 @@ pub fn main() -> i32 {
         Command::Flows(a) => super::cmd_flows::run(a),
         Command::Schedule(a) => super::cmd_schedule::run(a),
         Command::Appraise(a) => super::cmd_appraise::run(a),
+        Command::Simulate(a) => super::cmd_simulate::run(a),
+        Command::Sensitivity(a) => super::cmd_sensitivity::run(a),
     };
     match result {
         Ok(Outcome::Complete) => 0,

@@ -5,6 +5,8 @@ pub mod cli;
 pub mod cmd_appraise;
 pub mod cmd_flows;
 pub mod cmd_schedule;
+pub mod cmd_sensitivity;
+pub mod cmd_simulate;
 pub mod files;
 pub mod render;
 pub mod toml_file;

@@ -5,4 +5,6 @@ pub mod appraisal;
 pub mod cashflow;
 pub mod flows;
 pub mod scenario;
+pub mod sensitivity;
+pub mod simulate;
 

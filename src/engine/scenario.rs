@@ -260,3 +260,12 @@ impl Inputs {
         self.drought.as_ref().map(|d| d.loss)
     }
 }
+
+impl Scenario {
+    /// Multiplies every year's value of `slot` by `k` (switching values).
+    pub fn scale(&mut self, slot: Slot, k: f64) {
+        for v in &mut self.values[slot * self.years..(slot + 1) * self.years] {
+            *v *= k;
+        }
+    }
+}

@@ -20,7 +20,8 @@ pub fn brent(f: impl Fn(f64) -> f64, a: f64, b: f64, fa: f64, fb: f64, xtol: f64
     if fa.signum() == fb.signum() {
         return None;
     }
-    // Numerical Recipes' `zbrent`, with the bracket kept in (b, c).
+    // Brent (1973): inverse quadratic interpolation or secant when it stays
+    // well inside the bracket, bisection otherwise; the bracket is (b, c).
     let (mut a, mut b, mut fa, mut fb) = (a, b, fa, fb);
     let (mut c, mut fc) = (b, fb);
     let (mut d, mut e) = (b - a, b - a);
