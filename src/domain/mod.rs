@@ -3,5 +3,6 @@
 //! How they are valued lives in [`crate::engine`].
 
 pub mod case;
+pub mod lender;
 pub mod product;
 pub mod schedule;

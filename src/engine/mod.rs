@@ -3,4 +3,5 @@
 
 pub mod appraisal;
 pub mod cashflow;
+pub mod credit;
 pub mod flows;
