@@ -4,5 +4,6 @@
 
 pub mod case;
 pub mod param;
+pub mod lender;
 pub mod product;
 pub mod schedule;

@@ -11,6 +11,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer};
 
+use crate::domain::lender::Lender;
 use crate::ensure;
 use crate::math::money::{de_decimal, de_opt_decimal, Rounder, Rounding};
 use crate::{Error, Result};
@@ -121,7 +122,8 @@ pub struct Collateral {
 
 /// A loan product: contract terms, pure data. Amounts are per unit of
 /// principal (shares), so one product serves any loan size and currency.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// Not `Eq`: the lender's parameters are model numbers (`f64`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Product {
     /// Short identifier, e.g. `upgrading-60m-grace`.
@@ -189,6 +191,10 @@ pub struct Product {
     /// Collateral terms; unsecured if absent.
     #[serde(default)]
     pub collateral: Collateral,
+    /// The lender's costs, hurdle, default and recovery rules (an optional
+    /// `[lender]` table); documented defaults if absent.
+    #[serde(default)]
+    pub lender: Lender,
 }
 
 fn default_currency() -> String {
@@ -309,7 +315,8 @@ impl Product {
             "a fee of at least 0",
             self.fixed_fee
         );
-        self.validate_collateral()
+        self.validate_collateral()?;
+        self.lender.validate().map_err(|e| e.with_field("lender"))
     }
 
     fn validate_calendar(&self) -> Result<()> {
@@ -558,12 +565,42 @@ pub(crate) mod tests {
                 |p| p.collateral.recovery_haircut = Some(dec!(0.4)),
                 "collateral.recovery_haircut",
             ),
+            (|p| p.lender.hurdle = -1.0, "lender.hurdle"),
+            (
+                |p| p.lender.unlikely_to_pay_share = 0.0,
+                "lender.unlikely_to_pay_share",
+            ),
         ];
         for (i, (breaks, field)) in cases.into_iter().enumerate() {
             let mut p = base();
             breaks(&mut p);
             assert_eq!(field_of(&p), field, "case {i}");
         }
+    }
+
+    #[test]
+    fn a_lender_table_is_optional_and_checked() {
+        assert_eq!(base().lender, Lender::default());
+        let text = r#"
+            id = "t"
+            name = "test"
+            annual_rate = 0.12
+            rate_basis = "declining"
+            tenor_months = 12
+            frequency = "monthly"
+            amortisation = "annuity"
+            [lender]
+            cost_of_funds = 0.1
+            default_days_past_due = 180
+            "#;
+        let p: Product = toml::from_str(text).unwrap();
+        assert_eq!(p.lender.cost_of_funds, 0.1);
+        assert_eq!(p.lender.default_days_past_due, 180);
+        assert_eq!(p.lender.hurdle, Lender::default().hurdle);
+        p.validate().unwrap();
+        let bad = text.replace("cost_of_funds", "cost_funds");
+        let e = toml::from_str::<Product>(&bad).unwrap_err();
+        assert!(e.message().contains("unknown field `cost_funds`"));
     }
 
     #[test]

@@ -1,0 +1,776 @@
+//! Credit risk from simulated cash flow: the household's monthly cash
+//! account under one scenario, the loan's default in it, what the lender
+//! gets back, and the aggregation of many scenarios into PD, LGD, EL,
+//! RAROC and the household's welfare (methods F20, F23–F26, F31).
+//!
+//! This generalises the deterministic financing view
+//! ([`crate::engine::appraisal::financing_view`]), where cash may go
+//! negative, to a path on which the household cannot borrow: it pays what
+//! it can, falls into arrears, and the loan defaults. It is the "pure path
+//! evaluator" of the Monte Carlo design; the sampler and the streaming
+//! accumulator live elsewhere, and [`summarise`] aggregates outcomes in
+//! path order so results do not depend on the thread count.
+//!
+//! # Semantics
+//!
+//! * **Loan plan.** A schedule is converted to `f64` once
+//!   ([`LoanPlan::from_schedule`]): the instalment due each month, the
+//!   scheduled balance after each month's payment, the net disbursement,
+//!   the compulsory savings held, and the lender's outlay (principal less
+//!   the upfront fees and insurance it keeps). Compulsory savings are cash
+//!   collateral: neither lender funding nor income. They are returned to
+//!   the household at maturity, or set off against the claim at default.
+//! * **Cash account (F23).** `cash_0 = buffer + inflows_0`;
+//!   `cash_t = cash_{t−1}(1 + r_s) + inflows_t` for t ≥ 1. Inflows are
+//!   enterprise operating cash + other income + capital flows + loan flows
+//!   (net disbursement at 0, savings returned at maturity, a surplus from
+//!   selling a repossessed asset). Subsistence is taken first; if cash
+//!   then falls below 0 the household is *below subsistence* that month:
+//!   the shortfall is consumption not made, and cash is set to 0, never
+//!   carried negative. Then `paid_t = min(due_t + arrears_{t−1}, cash)`
+//!   and `arrears_t = arrears_{t−1} + due_t − paid_t`, paid oldest first.
+//! * **Default (F24).** Months are 30 days. An amount due in month d and
+//!   still unpaid when month t's payment is made is 30·(t − d) days past
+//!   due; the loan defaults in the first month t in which that exceeds
+//!   `default_days_past_due`, before the month's payment (an instalment
+//!   paid 120 days late was more than 90 days past due: with the 90-day
+//!   rule three missed instalments may still cure in the fourth month,
+//!   four may not). It also defaults, after the month's payment, when
+//!   arrears exceed θ × the scheduled balance before that month's payment
+//!   ("unlikely to pay"); this rule applies up to maturity only, because
+//!   the scheduled balance is zero afterwards and arrears then age under
+//!   the days-past-due rule. A path that ends with arrears still unpaid
+//!   defaults in its last month (the model cannot see them cured). No
+//!   default once the loan is fully paid; no instalment after default.
+//!   Arrears carry no penalty interest. Contractually permitted
+//!   postponements (F17) are not modelled yet.
+//! * **Exposure (F26).** At default τ: EAD = scheduled balance after τ's
+//!   scheduled payment + arrears (which then include τ's instalment if it
+//!   was not paid; together the scheduled balance before τ's payment plus
+//!   unpaid interest) + interest accrued since the last schedule date at
+//!   the contract's monthly rate, less the compulsory savings still held,
+//!   which the lender sets off at τ (a lender inflow at τ). For flat-rate
+//!   loans the accrual uses annual rate / 12 on the scheduled balance, an
+//!   approximation.
+//! * **Recovery.** `financed-asset`: the asset's value at τ × (1 − haircut)
+//!   × (1 − recovery cost share), at most the EAD (the household gets any
+//!   surplus), received at τ + delay; from τ + delay the household's flows
+//!   revert to the *without* path (it no longer owns the items: enterprise
+//!   cash without the investment, no further capital flows).
+//!   `group-guarantee`: `group_recovery_share` × EAD at τ + delay, paid by
+//!   the group. `none`: `unsecured_recovery_share` × EAD at τ + delay,
+//!   collected outside the modelled cash (other assets, relatives). Only
+//!   repossession and the lost savings touch the household's cash: this
+//!   understates what default costs an unsecured borrower.
+//!   `recovery_pv` is discounted to τ at the contract's monthly rate.
+//! * **Lender flows.** −lender_outlay at 0, + payments, + savings set off,
+//!   + recoveries. `promised_pv` = PV at the contract monthly rate (annual
+//!   rate / 12) of the scheduled instalments; `received_pv` = PV of the
+//!   inflows. The lender IRR is the root of the flows (annualised
+//!   (1 + i)^12 − 1): the unique one, or if several, the one closest to the
+//!   contract's monthly rate; none if no root exists.
+//! * **DSCR (F11).** Per loan year (months 12y+1..=12y+12): Σ(enterprise
+//!   with the investment + other income − subsistence) / Σ instalments due,
+//!   on the scheduled dues and the with-investment income whatever
+//!   happens later on the path; the minimum over years with dues, which
+//!   can be negative, or +∞ if nothing is ever due.
+//! * **Household NPV (F9).** NPV at the household's monthly discount rate
+//!   of the with-path household flows (enterprise, capital and loan flows,
+//!   after default effects) minus the without path's enterprise flows.
+//!   Other income and subsistence are on both paths and cancel.
+//! * **Consumption capacity W (F31).** (buffer + NPV of every household
+//!   inflow: enterprise, other income, capital, loan flows) spread as a
+//!   level monthly annuity over the path's months 0..=T. The same without
+//!   the investment and the loan ([`evaluate_without`]).
+
+use std::collections::VecDeque;
+
+use crate::domain::lender::Lender;
+use crate::domain::product::{CollateralKind, Product};
+use crate::domain::schedule::Schedule;
+use crate::math::money::to_f64;
+use crate::math::stats::{basel_retail_k, crra_certainty_equivalent, quantiles, Welford};
+use crate::math::tvm;
+
+/// Days in a month for days-past-due (30-day months).
+const DAYS_PER_MONTH: u32 = 30;
+
+/// Basel II retail PD floor, 0.03% (para 331): economic capital is never
+/// computed at PD = 0, where it would vanish and RAROC would be infinite.
+pub const PD_FLOOR: f64 = 0.0003;
+
+/// LGD used for economic capital when no path defaults: the F-IRB senior
+/// unsecured 45% (methods F26).
+pub const FALLBACK_LGD: f64 = 0.45;
+
+/// A loan as the risk engine sees it: built once per product from the
+/// exact schedule, then read by every path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoanPlan {
+    /// Product id.
+    pub id: String,
+    /// Amount lent.
+    pub principal: f64,
+    /// What the client receives at month 0: principal − fees − savings held.
+    pub net_disbursement: f64,
+    /// Principal − upfront fees and insurance the lender keeps; the lender's
+    /// flow at month 0 is −lender_outlay.
+    pub lender_outlay: f64,
+    /// Instalment due by month 0..=maturity (0 where none).
+    pub due: Vec<f64>,
+    /// Scheduled principal balance at the end of each month 0..=maturity,
+    /// after that month's scheduled payment.
+    pub balance: Vec<f64>,
+    /// Compulsory savings held from the disbursement, returned at maturity
+    /// (set off against the claim at default).
+    pub savings_held: f64,
+    /// Contract annual rate / 12: discounts promised and received flows and
+    /// accrues interest at default.
+    pub monthly_rate: f64,
+    /// What secures the loan.
+    pub collateral: CollateralKind,
+    /// Share of a repossessed asset's value lost in resale.
+    pub recovery_haircut: f64,
+    /// Months from default to recovery.
+    pub recovery_delay_months: u32,
+}
+
+impl LoanPlan {
+    /// The plan of `schedule`, which `product` produced.
+    #[must_use]
+    pub fn from_schedule(product: &Product, schedule: &Schedule) -> LoanPlan {
+        let s = &schedule.summary;
+        let maturity = s.maturity_month as usize;
+        let principal = to_f64(s.principal);
+        let mut due = vec![0.0; maturity + 1];
+        let mut closing: Vec<Option<f64>> = vec![None; maturity + 1];
+        closing[0] = Some(principal);
+        for row in schedule.rows.iter().skip(1) {
+            let t = row.period as usize;
+            due[t] += to_f64(row.payment);
+            closing[t] = Some(to_f64(row.closing_balance));
+        }
+        let mut balance = Vec::with_capacity(maturity + 1);
+        let mut last = principal;
+        for c in closing {
+            last = c.unwrap_or(last);
+            balance.push(last);
+        }
+        LoanPlan {
+            id: product.id.clone(),
+            principal,
+            net_disbursement: to_f64(s.net_disbursement),
+            lender_outlay: principal - to_f64(s.total_fees),
+            due,
+            balance,
+            savings_held: to_f64(s.compulsory_savings),
+            monthly_rate: to_f64(product.annual_rate) / 12.0,
+            collateral: product.collateral.kind,
+            recovery_haircut: product.collateral.recovery_haircut.map_or(0.0, to_f64),
+            recovery_delay_months: product.collateral.recovery_delay_months,
+        }
+    }
+
+    /// Month of the last due date.
+    #[must_use]
+    pub fn maturity(&self) -> usize {
+        self.due.len().saturating_sub(1)
+    }
+
+    fn due_at(&self, t: usize) -> f64 {
+        self.due.get(t).copied().unwrap_or(0.0)
+    }
+
+    /// Scheduled balance at the end of month `t` (0 after maturity).
+    fn balance_at(&self, t: usize) -> f64 {
+        self.balance.get(t).copied().unwrap_or(0.0)
+    }
+
+    /// Scheduled balance before month `t`'s payment.
+    fn balance_before(&self, t: usize) -> f64 {
+        if t == 0 {
+            self.principal
+        } else {
+            self.balance_at(t - 1)
+        }
+    }
+
+    /// Months since the last schedule date (a due date or a capitalisation)
+    /// at or before `t`, for the interest accrued at default.
+    fn months_accrued(&self, t: usize) -> usize {
+        let last = (1..=t.min(self.maturity()))
+            .rev()
+            .find(|&m| self.due[m] > 0.0 || self.balance[m] != self.balance[m - 1])
+            .unwrap_or(0);
+        t - last
+    }
+
+    /// Mean scheduled balance over the months the loan is outstanding.
+    fn average_balance(&self) -> f64 {
+        let m = self.maturity();
+        if m == 0 {
+            return 0.0;
+        }
+        self.balance[..m].iter().sum::<f64>() / m as f64
+    }
+}
+
+/// One scenario's monthly flows for a household, months 0..=T.
+#[derive(Debug, Clone, Copy)]
+pub struct HouseholdPath<'a> {
+    /// Enterprise operating net cash with the investment.
+    pub enterprise_with: &'a [f64],
+    /// Enterprise operating net cash without it.
+    pub enterprise_without: &'a [f64],
+    /// Investment outlays (−), replacements, salvage and residual values
+    /// (+), on the with path.
+    pub capital: &'a [f64],
+    /// Resale value of the financed items each month (for recovery).
+    pub asset_value: &'a [f64],
+    /// Other income per month.
+    pub other_income: f64,
+    /// Subsistence consumption per month; paid before any instalment.
+    pub subsistence: f64,
+    /// Cash at month 0 before anything else.
+    pub buffer: f64,
+    /// Monthly return on cash held (≥ 0).
+    pub savings_rate: f64,
+    /// The household's discount rate per month.
+    pub discount_monthly: f64,
+}
+
+impl HouseholdPath<'_> {
+    /// Months on the path, 0..=T, so T + 1.
+    fn months(&self) -> usize {
+        self.enterprise_with.len().max(1)
+    }
+}
+
+/// What happens to a loan and a household on one path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathOutcome {
+    /// Whether the loan defaulted.
+    pub defaulted: bool,
+    /// Month of default.
+    pub default_month: Option<u32>,
+    /// Exposure at default, net of savings set off (0 if no default).
+    pub ead: f64,
+    /// Recoveries discounted to the default month at the contract rate.
+    pub recovery_pv: f64,
+    /// PV at month 0 of the scheduled instalments (contract monthly rate).
+    pub promised_pv: f64,
+    /// PV at month 0 of payments, savings set off and recoveries.
+    pub received_pv: f64,
+    /// The lender's annualised IRR (see the module notes on several roots).
+    pub lender_irr: Option<f64>,
+    /// Lowest annual DSCR over loan years with dues; +∞ if none.
+    pub min_annual_dscr: f64,
+    /// Whether cash after subsistence fell below zero in some month.
+    pub below_subsistence: bool,
+    /// Incremental household NPV after financing (F9).
+    pub household_npv: f64,
+    /// Consumption capacity W per month (F31).
+    pub consumption_capacity: f64,
+    /// Months ending with arrears outstanding.
+    pub months_in_arrears: u32,
+}
+
+/// The household on the same path without the investment and the loan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WithoutOutcome {
+    /// Whether cash after subsistence fell below zero in some month.
+    pub below_subsistence: bool,
+    /// Consumption capacity W per month (F31).
+    pub consumption_capacity: f64,
+    /// NPV of the household's inflows without (enterprise + other income).
+    pub npv: f64,
+}
+
+fn at(v: &[f64], t: usize) -> f64 {
+    v.get(t).copied().unwrap_or(0.0)
+}
+
+fn add_at(v: &mut Vec<f64>, t: usize, x: f64) {
+    if v.len() <= t {
+        v.resize(t + 1, 0.0);
+    }
+    v[t] += x;
+}
+
+/// Present value of a level 1 per month over months 0..n−1 at rate `r`.
+fn annuity_due_factor(r: f64, n: usize) -> f64 {
+    if r.abs() < 1e-12 {
+        return n as f64;
+    }
+    let v = 1.0 / (1.0 + r);
+    (1.0 - v.powi(n as i32)) / (1.0 - v)
+}
+
+/// Default and exposure on a path, once it happens.
+#[derive(Debug, Clone, Copy)]
+struct Defaulted {
+    month: usize,
+    ead: f64,
+    recovery: f64,
+    recovery_month: usize,
+}
+
+/// The cash account run month by month: everything [`evaluate_path`]
+/// reports is read from it.
+#[derive(Debug, Clone)]
+struct Account {
+    /// Cash at the end of the last month on the path.
+    final_cash: f64,
+    /// Σ inflows that entered the cash account (enterprise, other income,
+    /// capital, loan flows to the household).
+    inflows: f64,
+    /// Σ interest earned on cash.
+    interest: f64,
+    /// Σ subsistence actually consumed.
+    consumed: f64,
+    /// Σ instalments and arrears paid.
+    paid_total: f64,
+    below_subsistence: bool,
+    months_in_arrears: u32,
+    default: Option<Defaulted>,
+    /// The household's flows with the investment and the loan, after
+    /// default effects, other income excluded; may run past T when a
+    /// recovery surplus comes after the path ends.
+    household: Vec<f64>,
+    /// The lender's flows.
+    lender: Vec<f64>,
+}
+
+fn run_account(h: &HouseholdPath, loan: &LoanPlan, lender: &Lender) -> Account {
+    let months = h.months();
+    let maturity = loan.maturity();
+    let last = (months - 1).max(maturity);
+    let tol = 1e-9 * loan.principal.abs().max(1.0);
+    let dpd_limit = lender.default_days_past_due;
+
+    let mut household = vec![0.0; last + 1];
+    let mut lender_flows = vec![0.0; last + 1];
+    lender_flows[0] = -loan.lender_outlay;
+    // Loan-related inflows to the household scheduled for later months
+    // (a surplus from the sale of a repossessed asset).
+    let mut pending = vec![0.0; last + 1];
+    pending[0] += loan.net_disbursement;
+
+    let mut acc = Account {
+        final_cash: 0.0,
+        inflows: 0.0,
+        interest: 0.0,
+        consumed: 0.0,
+        paid_total: 0.0,
+        below_subsistence: false,
+        months_in_arrears: 0,
+        default: None,
+        household: Vec::new(),
+        lender: Vec::new(),
+    };
+    let mut cash = h.buffer;
+    let mut arrears = 0.0;
+    let mut unpaid: VecDeque<(usize, f64)> = VecDeque::new();
+    let mut savings = loan.savings_held;
+    let mut settled = false;
+    let mut reverts_from: Option<usize> = None;
+
+    for t in 0..=last {
+        let reverted = reverts_from.is_some_and(|r| t >= r);
+        let (enterprise, capital) = if reverted {
+            (at(h.enterprise_without, t), 0.0)
+        } else {
+            (at(h.enterprise_with, t), at(h.capital, t))
+        };
+        let mut loan_in = at(&pending, t);
+        let due = if acc.default.is_none() && !settled {
+            loan.due_at(t)
+        } else {
+            0.0
+        };
+        // Days past due at this month's payment date, before it is made.
+        let late = acc.default.is_none()
+            && unpaid
+                .front()
+                .is_some_and(|&(d, _)| DAYS_PER_MONTH * (t - d) as u32 > dpd_limit);
+        if t == maturity && acc.default.is_none() && !late {
+            loan_in += savings;
+            savings = 0.0;
+        }
+        let other = if t < months { h.other_income } else { 0.0 };
+        let inflow = enterprise + other + capital + loan_in;
+        if t > 0 {
+            let earned = cash * h.savings_rate;
+            acc.interest += earned;
+            cash += earned;
+        }
+        cash += inflow;
+        acc.inflows += inflow;
+        if t < months {
+            cash -= h.subsistence;
+            acc.consumed += h.subsistence;
+            if cash < 0.0 {
+                acc.below_subsistence = true;
+                acc.consumed += cash;
+                cash = 0.0;
+            }
+        }
+
+        let mut paid = 0.0;
+        let mut defaults_now = false;
+        if acc.default.is_none() && !settled {
+            if due > 0.0 {
+                unpaid.push_back((t, due));
+            }
+            arrears += due;
+            if late {
+                defaults_now = true;
+            } else {
+                paid = arrears.min(cash);
+                cash -= paid;
+                arrears -= paid;
+                pay_oldest_first(&mut unpaid, paid, tol);
+                if arrears <= tol {
+                    arrears = 0.0;
+                    unpaid.clear();
+                }
+                defaults_now = (t <= maturity
+                    && arrears > lender.unlikely_to_pay_share * loan.balance_before(t))
+                    || (t == last && arrears > 0.0);
+                if t >= maturity && arrears == 0.0 {
+                    settled = true;
+                }
+            }
+            if arrears > 0.0 {
+                acc.months_in_arrears += 1;
+            }
+        }
+        acc.paid_total += paid;
+        lender_flows[t] += paid;
+        household[t] += enterprise + capital + loan_in - paid;
+
+        if defaults_now {
+            let gross = loan.balance_at(t)
+                + arrears
+                + loan.balance_at(t) * loan.monthly_rate * loan.months_accrued(t) as f64;
+            let set_off = savings.min(gross);
+            lender_flows[t] += set_off;
+            // Savings beyond the claim are the household's: returned now.
+            let refund = savings - set_off;
+            cash += refund;
+            acc.inflows += refund;
+            household[t] += refund;
+            savings = 0.0;
+            let ead = gross - set_off;
+            let recovery_month = t + loan.recovery_delay_months as usize;
+            let recovery = match loan.collateral {
+                CollateralKind::FinancedAsset => {
+                    let value = at(h.asset_value, t)
+                        * (1.0 - loan.recovery_haircut)
+                        * (1.0 - lender.recovery_cost_share);
+                    let recovery = value.max(0.0).min(ead);
+                    add_at(&mut pending, recovery_month, value.max(0.0) - recovery);
+                    reverts_from = Some(recovery_month);
+                    recovery
+                }
+                CollateralKind::GroupGuarantee => lender.group_recovery_share * ead,
+                CollateralKind::None => lender.unsecured_recovery_share * ead,
+            };
+            add_at(&mut lender_flows, recovery_month, recovery);
+            acc.default = Some(Defaulted {
+                month: t,
+                ead,
+                recovery,
+                recovery_month,
+            });
+        }
+    }
+    // A surplus that arrives after the path's last month is in the NPV,
+    // not in the cash account.
+    for (t, &x) in pending.iter().enumerate().skip(last + 1) {
+        add_at(&mut household, t, x);
+    }
+    acc.final_cash = cash;
+    acc.household = household;
+    acc.lender = lender_flows;
+    acc
+}
+
+/// Pays `amount` off the unpaid instalments, oldest first; an instalment
+/// left with less than `tol` counts as paid.
+fn pay_oldest_first(unpaid: &mut VecDeque<(usize, f64)>, mut amount: f64, tol: f64) {
+    while let Some(front) = unpaid.front_mut() {
+        if front.1 <= amount + tol {
+            amount -= front.1;
+            unpaid.pop_front();
+        } else {
+            front.1 -= amount;
+            break;
+        }
+    }
+}
+
+/// The lowest annual DSCR over loan years with dues (F11); +∞ if none.
+fn min_annual_dscr(h: &HouseholdPath, loan: &LoanPlan) -> f64 {
+    let maturity = loan.maturity();
+    if maturity == 0 {
+        return f64::INFINITY;
+    }
+    (0..=(maturity - 1) / 12)
+        .filter_map(|year| {
+            let months = (year * 12 + 1)..=((year + 1) * 12);
+            let due: f64 = months.clone().map(|t| loan.due_at(t)).sum();
+            let earned: f64 = months
+                .map(|t| at(h.enterprise_with, t) + h.other_income - h.subsistence)
+                .sum();
+            (due > 0.0).then(|| earned / due)
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// The lender's IRR per month: the unique root, or the one closest to the
+/// contract's monthly rate when there are several.
+fn lender_irr_monthly(flows: &[f64], contract_monthly: f64) -> Option<f64> {
+    let found = tvm::irr(flows);
+    found.unique().or_else(|| {
+        found.roots.iter().copied().min_by(|a, b| {
+            (a - contract_monthly)
+                .abs()
+                .total_cmp(&(b - contract_monthly).abs())
+        })
+    })
+}
+
+/// Evaluates a loan on one household path (see the module notes).
+#[must_use]
+pub fn evaluate_path(h: &HouseholdPath, loan: &LoanPlan, lender: &Lender) -> PathOutcome {
+    let acc = run_account(h, loan, lender);
+    let i = loan.monthly_rate;
+    let promised_pv = tvm::npv(i, &loan.due);
+    let received_pv = tvm::npv(i, &acc.lender) + loan.lender_outlay;
+    let (ead, recovery_pv) = acc.default.map_or((0.0, 0.0), |d| {
+        let delay = (d.recovery_month - d.month) as i32;
+        (d.ead, d.recovery / (1.0 + i).powi(delay))
+    });
+
+    let r = h.discount_monthly;
+    let incremental: Vec<f64> = acc
+        .household
+        .iter()
+        .enumerate()
+        .map(|(t, x)| x - at(h.enterprise_without, t))
+        .collect();
+    let household_npv = tvm::npv(r, &incremental);
+    let other: Vec<f64> = vec![h.other_income; h.months()];
+    let wealth = h.buffer + tvm::npv(r, &acc.household) + tvm::npv(r, &other);
+    PathOutcome {
+        defaulted: acc.default.is_some(),
+        default_month: acc.default.map(|d| d.month as u32),
+        ead,
+        recovery_pv,
+        promised_pv,
+        received_pv,
+        lender_irr: lender_irr_monthly(&acc.lender, i).map(|m| (1.0 + m).powi(12) - 1.0),
+        min_annual_dscr: min_annual_dscr(h, loan),
+        below_subsistence: acc.below_subsistence,
+        household_npv,
+        consumption_capacity: wealth / annuity_due_factor(r, h.months()),
+        months_in_arrears: acc.months_in_arrears,
+    }
+}
+
+/// The household on the same path without the investment and the loan:
+/// the same cash account with the without-path enterprise, no capital
+/// flows and no loan.
+#[must_use]
+pub fn evaluate_without(h: &HouseholdPath) -> WithoutOutcome {
+    let n = h.months();
+    let inflows: Vec<f64> = (0..n)
+        .map(|t| at(h.enterprise_without, t) + h.other_income)
+        .collect();
+    let mut cash = h.buffer;
+    let mut below = false;
+    for (t, x) in inflows.iter().enumerate() {
+        if t > 0 {
+            cash *= 1.0 + h.savings_rate;
+        }
+        cash += x - h.subsistence;
+        if cash < 0.0 {
+            below = true;
+            cash = 0.0;
+        }
+    }
+    let r = h.discount_monthly;
+    let npv = tvm::npv(r, &inflows);
+    WithoutOutcome {
+        below_subsistence: below,
+        consumption_capacity: (h.buffer + npv) / annuity_due_factor(r, n),
+        npv,
+    }
+}
+
+/// Credit metrics and household welfare over many paths.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreditSummary {
+    /// Share of paths that default over the loan's life (F25).
+    pub pd_lifetime: f64,
+    /// 1 − (1 − PD_life)^(1/tenor years) (F25).
+    pub pd_annual: f64,
+    /// Standard error of the lifetime PD, √(PD(1 − PD)/S).
+    pub pd_se: f64,
+    /// Mean exposure at default over defaulting paths.
+    pub ead: Option<f64>,
+    /// 1 − Σ recovery PV / Σ EAD over defaulting paths (exposure-weighted).
+    pub lgd: Option<f64>,
+    /// Mean over paths of promised PV − received PV (signed, at month 0).
+    pub expected_loss: f64,
+    /// Mean annual lender IRR over paths where it exists.
+    pub lender_irr_mean: Option<f64>,
+    /// 5th percentile of the annual lender IRR.
+    pub lender_irr_p5: Option<f64>,
+    /// Annual risk-adjusted return on economic capital (F20).
+    pub raroc: Option<f64>,
+    /// Mean household NPV after financing.
+    pub household_npv_mean: f64,
+    /// 5th percentile of household NPV.
+    pub household_npv_p5: f64,
+    /// Median household NPV.
+    pub household_npv_p50: f64,
+    /// 95th percentile of household NPV.
+    pub household_npv_p95: f64,
+    /// CRRA certainty equivalent of W with the investment and loan minus
+    /// without (F31, F54).
+    pub ce_gain: f64,
+    /// Share of paths below subsistence in some month, with.
+    pub p_below_subsistence: f64,
+    /// Share of paths below subsistence in some month, without.
+    pub p_below_subsistence_without: f64,
+    /// 10th percentile of the lowest annual DSCR; +∞ if nothing is due.
+    pub dscr_p10: f64,
+    /// Number of paths.
+    pub paths: usize,
+}
+
+fn mean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let mut w = Welford::new();
+    for x in values {
+        w.push(x);
+    }
+    (w.count() > 0).then(|| w.mean())
+}
+
+fn quantile(mut values: Vec<f64>, p: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    quantiles(&mut values, &[p]).first().copied()
+}
+
+/// Aggregates path outcomes, sequentially in path order.
+///
+/// * `gamma`: the household's CRRA risk aversion; W is floored at 1% of
+///   `subsistence` per month (F31's ε; at least 1e-9) before utility.
+/// * `tenor_years`: the loan's tenor in years, for PD_annual and to
+///   annualise fees and EL in RAROC.
+///
+/// RAROC (F20), annual: [contract rate × average scheduled balance
+/// (interest income as scheduled) + upfront fees / tenor − cost of funds ×
+/// average balance − operating cost × average balance − EL / tenor +
+/// risk-free × EC] / EC, with EC = Basel retail K(max(PD_annual, 0.03%),
+/// LGD, or 45% if no path defaults) × principal (F28). `None` when EC is 0
+/// (an LGD of 0).
+#[must_use]
+pub fn summarise(
+    outcomes: &[PathOutcome],
+    without: &[WithoutOutcome],
+    loan: &LoanPlan,
+    lender: &Lender,
+    gamma: f64,
+    subsistence: f64,
+    tenor_years: f64,
+) -> CreditSummary {
+    let s = outcomes.len();
+    let n = s.max(1) as f64;
+    let defaults: Vec<&PathOutcome> = outcomes.iter().filter(|o| o.defaulted).collect();
+    let pd = defaults.len() as f64 / n;
+    let pd_annual = if tenor_years > 0.0 {
+        1.0 - (1.0 - pd).powf(1.0 / tenor_years)
+    } else {
+        pd
+    };
+    let total_ead: f64 = defaults.iter().map(|o| o.ead).sum();
+    let total_recovery: f64 = defaults.iter().map(|o| o.recovery_pv).sum();
+    let ead = (!defaults.is_empty()).then(|| total_ead / defaults.len() as f64);
+    let lgd = (total_ead > 0.0).then(|| 1.0 - total_recovery / total_ead);
+    let expected_loss = mean(outcomes.iter().map(|o| o.promised_pv - o.received_pv)).unwrap_or(0.0);
+
+    let irrs: Vec<f64> = outcomes.iter().filter_map(|o| o.lender_irr).collect();
+    let lender_irr_mean = mean(irrs.iter().copied());
+    let lender_irr_p5 = quantile(irrs, 0.05);
+
+    let years = if tenor_years > 0.0 { tenor_years } else { 1.0 };
+    let avg_balance = loan.average_balance();
+    let fees = loan.principal - loan.lender_outlay;
+    let capital_lgd = lgd.unwrap_or(FALLBACK_LGD).clamp(0.0, 1.0);
+    let ec = basel_retail_k(pd_annual.max(PD_FLOOR), capital_lgd) * loan.principal;
+    let raroc = (ec > 0.0).then(|| {
+        (loan.monthly_rate * 12.0 * avg_balance + fees / years
+            - lender.cost_of_funds * avg_balance
+            - lender.operating_cost_rate * avg_balance
+            - expected_loss / years
+            + lender.risk_free * ec)
+            / ec
+    });
+
+    let npvs: Vec<f64> = outcomes.iter().map(|o| o.household_npv).collect();
+    let household_npv_mean = mean(npvs.iter().copied()).unwrap_or(0.0);
+    let npv_q = if npvs.is_empty() {
+        vec![0.0; 3]
+    } else {
+        let mut v = npvs;
+        quantiles(&mut v, &[0.05, 0.5, 0.95])
+    };
+
+    let floor = (0.01 * subsistence).max(1e-9);
+    let w_with: Vec<f64> = outcomes.iter().map(|o| o.consumption_capacity).collect();
+    let w_without: Vec<f64> = without.iter().map(|o| o.consumption_capacity).collect();
+    let ce_gain = if w_with.is_empty() || w_without.is_empty() {
+        0.0
+    } else {
+        crra_certainty_equivalent(&w_with, gamma, floor)
+            - crra_certainty_equivalent(&w_without, gamma, floor)
+    };
+
+    let share = |k: usize, of: usize| k as f64 / of.max(1) as f64;
+    let dscr: Vec<f64> = outcomes
+        .iter()
+        .map(|o| o.min_annual_dscr)
+        .filter(|d| d.is_finite())
+        .collect();
+    CreditSummary {
+        pd_lifetime: pd,
+        pd_annual,
+        pd_se: (pd * (1.0 - pd) / n).sqrt(),
+        ead,
+        lgd,
+        expected_loss,
+        lender_irr_mean,
+        lender_irr_p5,
+        raroc,
+        household_npv_mean,
+        household_npv_p5: npv_q[0],
+        household_npv_p50: npv_q[1],
+        household_npv_p95: npv_q[2],
+        ce_gain,
+        p_below_subsistence: share(
+            outcomes.iter().filter(|o| o.below_subsistence).count(),
+            s,
+        ),
+        p_below_subsistence_without: share(
+            without.iter().filter(|o| o.below_subsistence).count(),
+            without.len(),
+        ),
+        dscr_p10: quantile(dscr, 0.10).unwrap_or(f64::INFINITY),
+        paths: s,
+    }
+}
