@@ -76,7 +76,11 @@ fn every_case_has_an_upgrade_path_and_costed_items() {
             "{stem}: no [[investment]] items"
         );
         for item in &case.investments {
-            assert!(item.cost.base() > 0.0, "{stem}: `{}` costs nothing", item.name);
+            assert!(
+                item.cost.base() > 0.0,
+                "{stem}: `{}` costs nothing",
+                item.name
+            );
             assert!(item.life_years > 0.0, "{stem}: `{}` has no life", item.name);
         }
         assert!(

@@ -109,7 +109,10 @@ fn default_p_dd() -> f64 {
 }
 
 fn default_loss() -> Param {
-    Param { name: None, dist: crate::math::dist::Dist::Pert(crate::math::dist::Pert::new(0.3, 0.5, 0.8)) }
+    Param {
+        name: None,
+        dist: crate::math::dist::Dist::Pert(crate::math::dist::Pert::new(0.3, 0.5, 0.8)),
+    }
 }
 
 impl Drought {
@@ -420,10 +423,17 @@ impl Case {
             );
             param_share("drought.yield_loss", &d.yield_loss)?;
         }
-        let named: Vec<(String, &Param)> = self.params().into_iter().filter(|(_, p)| p.name.is_some()).collect();
+        let named: Vec<(String, &Param)> = self
+            .params()
+            .into_iter()
+            .filter(|(_, p)| p.name.is_some())
+            .collect();
         for (i, (path, p)) in named.iter().enumerate() {
             let name = p.name.as_deref().unwrap_or_default();
-            if let Some((other, _)) = named[..i].iter().find(|(_, q)| q.name.as_deref() == Some(name)) {
+            if let Some((other, _)) = named[..i]
+                .iter()
+                .find(|(_, q)| q.name.as_deref() == Some(name))
+            {
                 return Err(Error::invalid(
                     format!("{path}.name"),
                     format!("a name not already used by `{other}`"),
@@ -433,12 +443,24 @@ impl Case {
         }
         if let Some(c) = &self.risk.correlation {
             for (i, n) in c.names.iter().enumerate() {
-                let p = named.iter().find(|(_, p)| p.name.as_deref() == Some(n.as_str()));
-                let names: Vec<&str> = named.iter().filter_map(|(_, p)| p.name.as_deref()).collect();
+                let p = named
+                    .iter()
+                    .find(|(_, p)| p.name.as_deref() == Some(n.as_str()));
+                let names: Vec<&str> = named
+                    .iter()
+                    .filter_map(|(_, p)| p.name.as_deref())
+                    .collect();
                 ensure!(
                     p.is_some(),
                     format!("correlation.names[{i}]"),
-                    format!("the name of a random input ({})", if names.is_empty() { "none is named".to_string() } else { names.join(", ") }),
+                    format!(
+                        "the name of a random input ({})",
+                        if names.is_empty() {
+                            "none is named".to_string()
+                        } else {
+                            names.join(", ")
+                        }
+                    ),
                     format!("`{n}`")
                 );
                 ensure!(
@@ -447,14 +469,34 @@ impl Case {
                     "an input with a distribution (a fixed number cannot be correlated)",
                     format!("`{n}`, which is fixed")
                 );
-                ensure!(!c.names[..i].contains(n), format!("correlation.names[{i}]"), "each name once", format!("`{n}` again"));
+                ensure!(
+                    !c.names[..i].contains(n),
+                    format!("correlation.names[{i}]"),
+                    "each name once",
+                    format!("`{n}` again")
+                );
             }
             let k = c.names.len();
-            ensure!(c.matrix.len() == k, "correlation.matrix", format!("{k} rows, one per name"), format!("{} rows", c.matrix.len()));
+            ensure!(
+                c.matrix.len() == k,
+                "correlation.matrix",
+                format!("{k} rows, one per name"),
+                format!("{} rows", c.matrix.len())
+            );
             for (i, row) in c.matrix.iter().enumerate() {
-                ensure!(row.len() == k, format!("correlation.matrix[{i}]"), format!("{k} columns"), format!("{} columns", row.len()));
+                ensure!(
+                    row.len() == k,
+                    format!("correlation.matrix[{i}]"),
+                    format!("{k} columns"),
+                    format!("{} columns", row.len())
+                );
                 for (j, r) in row.iter().enumerate() {
-                    ensure!(r.is_finite() && (-1.0..=1.0).contains(r), format!("correlation.matrix[{i}][{j}]"), "a correlation in [-1, 1]", r);
+                    ensure!(
+                        r.is_finite() && (-1.0..=1.0).contains(r),
+                        format!("correlation.matrix[{i}][{j}]"),
+                        "a correlation in [-1, 1]",
+                        r
+                    );
                 }
             }
         }
@@ -471,9 +513,15 @@ impl Case {
         for a in &self.activities {
             for (label, path) in [("without", &a.without), ("with", &a.with)] {
                 if let Some(p) = path {
-                    out.push((format!("{}.{label}.output_per_year", a.name), &p.output_per_year));
+                    out.push((
+                        format!("{}.{label}.output_per_year", a.name),
+                        &p.output_per_year,
+                    ));
                     out.push((format!("{}.{label}.unit_cost", a.name), &p.unit_cost));
-                    out.push((format!("{}.{label}.fixed_cost_per_year", a.name), &p.fixed_cost_per_year));
+                    out.push((
+                        format!("{}.{label}.fixed_cost_per_year", a.name),
+                        &p.fixed_cost_per_year,
+                    ));
                 }
             }
             for c in &a.channels {
@@ -481,7 +529,10 @@ impl Case {
                 out.push((format!("{}.{}.grade_share", a.name, c.name), &c.grade_share));
             }
             if let Some(cert) = &a.certification {
-                out.push((format!("{}.certification.premium_per_unit", a.name), &cert.premium_per_unit));
+                out.push((
+                    format!("{}.certification.premium_per_unit", a.name),
+                    &cert.premium_per_unit,
+                ));
             }
         }
         if let Some(d) = &self.risk.drought {
@@ -635,8 +686,18 @@ impl Channel {
         );
         param_non_negative("price", &self.price)?;
         if let Some(pp) = &self.price_process {
-            ensure!(pp.half_life_years.is_finite() && pp.half_life_years > 0.0, "price_process.half_life_years", "a half-life > 0 years", pp.half_life_years);
-            ensure!(pp.sigma.is_finite() && (0.0..=2.0).contains(&pp.sigma), "price_process.sigma", "an annual volatility in [0, 2]", pp.sigma);
+            ensure!(
+                pp.half_life_years.is_finite() && pp.half_life_years > 0.0,
+                "price_process.half_life_years",
+                "a half-life > 0 years",
+                pp.half_life_years
+            );
+            ensure!(
+                pp.sigma.is_finite() && (0.0..=2.0).contains(&pp.sigma),
+                "price_process.sigma",
+                "an annual volatility in [0, 2]",
+                pp.sigma
+            );
         }
         share("pass_through", self.pass_through)?;
         non_negative(
@@ -676,7 +737,9 @@ impl Channel {
     /// Net price per unit reaching the producer for a buyer price `price`
     /// (F35 without the delay, which the cash grid carries as a shift in time).
     pub fn net_price(&self, price: f64) -> f64 {
-        (price * self.pass_through - self.transport_cost_per_unit_km * self.distance_km - self.fee_per_unit)
+        (price * self.pass_through
+            - self.transport_cost_per_unit_km * self.distance_km
+            - self.fee_per_unit)
             * (1.0 - self.nonpayment_probability)
     }
 
@@ -734,7 +797,13 @@ fn calendar(field: &str, map: &BTreeMap<String, f64>) -> Result<()> {
 }
 
 fn param_non_negative(field: &str, p: &Param) -> Result<()> {
-    non_negative(field, p.base()).map_err(|e| if p.is_random() { e.with_field("mean") } else { e })
+    non_negative(field, p.base()).map_err(|e| {
+        if p.is_random() {
+            e.with_field("mean")
+        } else {
+            e
+        }
+    })
 }
 
 fn param_positive(field: &str, p: &Param) -> Result<()> {

@@ -3,7 +3,7 @@
 //! How they are valued lives in [`crate::engine`].
 
 pub mod case;
-pub mod param;
 pub mod lender;
+pub mod param;
 pub mod product;
 pub mod schedule;

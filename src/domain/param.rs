@@ -38,7 +38,10 @@ pub struct Param {
 impl Param {
     /// A fixed number.
     pub fn fixed(x: f64) -> Param {
-        Param { name: None, dist: Dist::Fixed(x) }
+        Param {
+            name: None,
+            dist: Dist::Fixed(x),
+        }
     }
 
     /// The value a deterministic appraisal uses: the mean.
@@ -95,7 +98,9 @@ impl Table {
             if min <= mode && mode <= max {
                 Ok(())
             } else {
-                Err(format!("expected min ≤ mode ≤ max, found min {min}, mode {mode}, max {max}"))
+                Err(format!(
+                    "expected min ≤ mode ≤ max, found min {min}, mode {mode}, max {max}"
+                ))
             }
         };
         let extra = |allowed: &[&str]| -> Result<(), String> {
@@ -136,19 +141,28 @@ impl Table {
                 if sd < 0.0 {
                     return Err(format!("`sd` must be ≥ 0, found {sd}"));
                 }
-                Dist::Normal { mean: need(self.mean, "mean")?, sd }
+                Dist::Normal {
+                    mean: need(self.mean, "mean")?,
+                    sd,
+                }
             }
             "lognormal" => {
                 extra(&["mean", "sigma"])?;
                 let (mean, sigma) = (need(self.mean, "mean")?, need(self.sigma, "sigma")?);
                 if mean <= 0.0 || !(0.0..=5.0).contains(&sigma) {
-                    return Err(format!("expected mean > 0 and sigma in [0, 5], found mean {mean}, sigma {sigma}"));
+                    return Err(format!(
+                        "expected mean > 0 and sigma in [0, 5], found mean {mean}, sigma {sigma}"
+                    ));
                 }
                 Dist::LogNormal { mean, sigma }
             }
             "triangular" | "pert" => {
                 extra(&["min", "mode", "max"])?;
-                let (min, mode, max) = (need(self.min, "min")?, need(self.mode, "mode")?, need(self.max, "max")?);
+                let (min, mode, max) = (
+                    need(self.min, "min")?,
+                    need(self.mode, "mode")?,
+                    need(self.max, "max")?,
+                );
                 range(min, mode, max)?;
                 if self.dist == "pert" {
                     Dist::Pert(Pert::new(min, mode, max))
@@ -158,7 +172,10 @@ impl Table {
             }
             "empirical" => {
                 extra(&["values"])?;
-                let mut v = self.values.clone().ok_or("`dist = \"empirical\"` needs `values`")?;
+                let mut v = self
+                    .values
+                    .clone()
+                    .ok_or("`dist = \"empirical\"` needs `values`")?;
                 if v.is_empty() || v.iter().any(|x| !x.is_finite()) {
                     return Err("`values` must be a non-empty list of finite numbers".into());
                 }
@@ -167,8 +184,14 @@ impl Table {
             }
             "discrete" => {
                 extra(&["values", "probabilities"])?;
-                let v = self.values.clone().ok_or("`dist = \"discrete\"` needs `values`")?;
-                let p = self.probabilities.clone().ok_or("`dist = \"discrete\"` needs `probabilities`")?;
+                let v = self
+                    .values
+                    .clone()
+                    .ok_or("`dist = \"discrete\"` needs `values`")?;
+                let p = self
+                    .probabilities
+                    .clone()
+                    .ok_or("`dist = \"discrete\"` needs `probabilities`")?;
                 if v.is_empty() || v.len() != p.len() {
                     return Err(format!(
                         "expected as many probabilities as values, found {} values and {} probabilities",
@@ -184,7 +207,9 @@ impl Table {
                 }
                 let total: f64 = p.iter().sum();
                 if (total - 1.0).abs() > 1e-9 {
-                    return Err(format!("probabilities must sum to 1, found a sum of {total}"));
+                    return Err(format!(
+                        "probabilities must sum to 1, found a sum of {total}"
+                    ));
                 }
                 let mut pairs: Vec<(f64, f64)> = v.into_iter().zip(p).collect();
                 pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -200,11 +225,21 @@ impl Table {
                 if let Some(last) = cumulative.last_mut() {
                     *last = 1.0;
                 }
-                Dist::Discrete { values: pairs.into_iter().map(|(x, _)| x).collect(), cumulative }
+                Dist::Discrete {
+                    values: pairs.into_iter().map(|(x, _)| x).collect(),
+                    cumulative,
+                }
             }
-            other => return Err(format!("unknown `dist = \"{other}\"`; expected one of {KINDS}")),
+            other => {
+                return Err(format!(
+                    "unknown `dist = \"{other}\"`; expected one of {KINDS}"
+                ))
+            }
         };
-        Ok(Param { name: self.name, dist })
+        Ok(Param {
+            name: self.name,
+            dist,
+        })
     }
 }
 
@@ -255,18 +290,22 @@ mod tests {
     }
 
     fn parse(s: &str) -> Result<Param, String> {
-        toml::from_str::<T>(s).map(|t| t.x).map_err(|e| e.to_string())
+        toml::from_str::<T>(s)
+            .map(|t| t.x)
+            .map_err(|e| e.to_string())
     }
 
     #[test]
     fn numbers_and_tables_read_as_params() {
         assert_eq!(parse("x = 3").unwrap(), Param::fixed(3.0));
         assert_eq!(parse("x = 2.5").unwrap().base(), 2.5);
-        let p = parse("x = { dist = \"pert\", min = 80, mode = 100, max = 150, name = \"y\" }").unwrap();
+        let p = parse("x = { dist = \"pert\", min = 80, mode = 100, max = 150, name = \"y\" }")
+            .unwrap();
         assert_eq!(p.name.as_deref(), Some("y"));
         assert!((p.base() - 105.0).abs() < 1e-12);
         assert!(p.is_random());
-        let p = parse("x = { dist = \"discrete\", values = [10, 0], probabilities = [0.7, 0.3] }").unwrap();
+        let p = parse("x = { dist = \"discrete\", values = [10, 0], probabilities = [0.7, 0.3] }")
+            .unwrap();
         assert!((p.base() - 7.0).abs() < 1e-12);
     }
 
@@ -276,9 +315,11 @@ mod tests {
         assert!(e.contains("min ≤ mode ≤ max") && e.contains("120"), "{e}");
         let e = parse("x = { dist = \"normal\", mean = 1, sd = -2 }").unwrap_err();
         assert!(e.contains("`sd` must be ≥ 0, found -2"), "{e}");
-        let e = parse("x = { dist = \"discrete\", values = [1, 2], probabilities = [0.5, 0.6] }").unwrap_err();
+        let e = parse("x = { dist = \"discrete\", values = [1, 2], probabilities = [0.5, 0.6] }")
+            .unwrap_err();
         assert!(e.contains("sum to 1"), "{e}");
-        let e = parse("x = { dist = \"discrete\", values = [1, 2], probabilities = [1.5, -0.5] }").unwrap_err();
+        let e = parse("x = { dist = \"discrete\", values = [1, 2], probabilities = [1.5, -0.5] }")
+            .unwrap_err();
         assert!(e.contains("[0, 1]"), "{e}");
         let e = parse("x = { dist = \"gamma\", mean = 1 }").unwrap_err();
         assert!(e.contains("unknown") && e.contains("pert"), "{e}");

@@ -18,10 +18,14 @@ pub fn run(args: &SensitivityArgs) -> Result<Outcome> {
     let product = load_product(&args.product)?;
     let prep = Prepared::new(&case, std::slice::from_ref(&product))?;
     let loan = LoanFlows::for_case(&case, &product)?;
-    let random = (0..prep.model.inputs.len()).filter(|&s| prep.model.inputs.param(s).is_random()).count();
+    let random = (0..prep.model.inputs.len())
+        .filter(|&s| prep.model.inputs.param(s).is_random())
+        .count();
     let bar = progress_bar(random as u64);
     bar.set_message("inputs");
-    let bars = with_pool(args.paths, args.threads, || tornado(&prep, 0, args.paths, args.seed))?;
+    let bars = with_pool(args.paths, args.threads, || {
+        tornado(&prep, 0, args.paths, args.seed)
+    })?;
     bar.finish_and_clear();
     let switching = switching_values(&prep, &loan, case.discount_rate, case.household.cash_buffer);
 
@@ -94,7 +98,12 @@ fn tornado_table(rows: &[TornadoRow]) -> Table {
 }
 
 fn switching_table(rows: &[SwitchingRow]) -> Table {
-    let mut t = Table::new(["input", "base", "npv_zero_change_pct", "dscr_one_change_pct"]);
+    let mut t = Table::new([
+        "input",
+        "base",
+        "npv_zero_change_pct",
+        "dscr_one_change_pct",
+    ]);
     for r in rows {
         t.push(vec![
             Cell::Text(r.input.clone()),

@@ -74,13 +74,19 @@ pub fn load_products(files: &[PathBuf], dir: Option<&std::path::Path>) -> Result
         paths.extend(toml_files_in(dir)?);
     }
     if paths.is_empty() {
-        return Err(Error::usage("no product given: add --product FILE or --products DIR"));
+        return Err(Error::usage(
+            "no product given: add --product FILE or --products DIR",
+        ));
     }
     paths.iter().map(|p| load_product(p)).collect()
 }
 
 /// Checks `--paths` and runs `f` on a pool of `--threads` workers.
-pub fn with_pool<T: Send>(paths: usize, threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T> {
+pub fn with_pool<T: Send>(
+    paths: usize,
+    threads: Option<usize>,
+    f: impl FnOnce() -> T + Send,
+) -> Result<T> {
     if !(1..=MAX_PATHS).contains(&paths) {
         return Err(Error::usage(format!(
             "--paths: expected 1 to {MAX_PATHS} paths (10,000 gives a PD standard error under 0.5 points), found {paths}"
@@ -89,18 +95,24 @@ pub fn with_pool<T: Send>(paths: usize, threads: Option<usize>, f: impl FnOnce()
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(t) = threads {
         if t == 0 || t > 1024 {
-            return Err(Error::usage(format!("--threads: expected 1 to 1024, found {t}")));
+            return Err(Error::usage(format!(
+                "--threads: expected 1 to 1024, found {t}"
+            )));
         }
         builder = builder.num_threads(t);
     }
-    let pool = builder.build().map_err(|e| Error::usage(format!("--threads: {e}")))?;
+    let pool = builder
+        .build()
+        .map_err(|e| Error::usage(format!("--threads: {e}")))?;
     Ok(pool.install(f))
 }
 
 /// A progress bar on stderr, hidden when stderr is not a terminal.
 pub fn progress_bar(len: u64) -> ProgressBar {
     let bar = ProgressBar::new(len);
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {pos}/{len} paths [{elapsed_precise}] {per_sec} ETA {eta}") {
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} {pos}/{len} paths [{elapsed_precise}] {per_sec} ETA {eta}",
+    ) {
         bar.set_style(style);
     }
     bar
@@ -111,10 +123,20 @@ pub fn run(args: &SimulateArgs) -> Result<Outcome> {
     let case = load_case(&args.case)?;
     let products = load_products(&args.product, args.products.as_deref())?;
     let prep = Prepared::new(&case, &products)?;
-    let McArgs { paths, seed, threads } = args.mc;
+    let McArgs {
+        paths,
+        seed,
+        threads,
+    } = args.mc;
     let bar = progress_bar(paths as u64);
-    let cfg = Config { paths, seed, pins: Vec::new() };
-    let sim = with_pool(paths, threads, || simulate(&prep, &cfg, &|done| bar.set_position(done as u64)))?;
+    let cfg = Config {
+        paths,
+        seed,
+        pins: Vec::new(),
+    };
+    let sim = with_pool(paths, threads, || {
+        simulate(&prep, &cfg, &|done| bar.set_position(done as u64))
+    })?;
     bar.finish_and_clear();
 
     let mut sink = args.out.sink()?;
@@ -133,7 +155,12 @@ fn table(sim: &Simulation) -> Table {
     let mut t = Table::new(std::iter::once("id").chain(METRICS.iter().map(|(m, _)| *m)));
     for p in &sim.products {
         let mut row = vec![Cell::Text(p.id.clone())];
-        row.extend(metric_values(&p.summary).iter().zip(METRICS).map(|(v, (_, d))| Cell::num(*v, d)));
+        row.extend(
+            metric_values(&p.summary)
+                .iter()
+                .zip(METRICS)
+                .map(|(v, (_, d))| Cell::num(*v, d)),
+        );
         t.push(row);
     }
     t
@@ -148,18 +175,33 @@ fn repair_note(prep: &Prepared) -> Option<String> {
     })
 }
 
-fn write_text(case: &Case, prep: &Prepared, sim: &Simulation, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    writeln!(out, "case {} — {} ({}); {} paths, seed {}", case.id, case.name, case.currency, sim.paths, sim.seed)?;
+fn write_text(
+    case: &Case,
+    prep: &Prepared,
+    sim: &Simulation,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "case {} — {} ({}); {} paths, seed {}",
+        case.id, case.name, case.currency, sim.paths, sim.seed
+    )?;
     if let Some(note) = repair_note(prep) {
         writeln!(out, "note: {note}")?;
     }
     writeln!(out)?;
     // Metrics down, products across: one column per product reads better
     // in a terminal than seventeen columns.
-    let mut t = Table::new(std::iter::once("metric".to_string()).chain(sim.products.iter().map(|p| p.id.clone())));
+    let mut t = Table::new(
+        std::iter::once("metric".to_string()).chain(sim.products.iter().map(|p| p.id.clone())),
+    );
     for (i, (name, d)) in METRICS.iter().enumerate() {
         let mut row = vec![Cell::Text((*name).to_string())];
-        row.extend(sim.products.iter().map(|p| Cell::num(metric_values(&p.summary)[i], *d)));
+        row.extend(
+            sim.products
+                .iter()
+                .map(|p| Cell::num(metric_values(&p.summary)[i], *d)),
+        );
         t.push(row);
     }
     t.write_aligned(out)

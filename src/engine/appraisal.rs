@@ -109,13 +109,26 @@ pub fn case_schedule(case: &Case, product: &Product) -> Result<Schedule> {
     let amount = match case.financing.amount {
         Some(a) => a,
         None => {
-            let cost: f64 = case.investments.iter().filter(|i| i.month == 0).map(|i| i.cost.base()).sum();
-            money::from_f64(cost).filter(|c| *c > Decimal::ZERO).ok_or_else(|| {
-                Error::invalid("financing.amount", "an amount to finance, or items bought in month 0", "neither")
-            })?
+            let cost: f64 = case
+                .investments
+                .iter()
+                .filter(|i| i.month == 0)
+                .map(|i| i.cost.base())
+                .sum();
+            money::from_f64(cost)
+                .filter(|c| *c > Decimal::ZERO)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "financing.amount",
+                        "an amount to finance, or items bought in month 0",
+                        "neither",
+                    )
+                })?
         }
     };
-    let mut principal = product.rounder().round(amount * (Decimal::ONE - product.down_payment_pct));
+    let mut principal = product
+        .rounder()
+        .round(amount * (Decimal::ONE - product.down_payment_pct));
     principal.rescale(product.minor_unit);
     let (year, month) = parse_year_month(&case.start)?;
     let schedule = schedule(product, principal, YearMonth::new(year, month)?).map_err(context)?;
@@ -123,7 +136,10 @@ pub fn case_schedule(case: &Case, product: &Product) -> Result<Schedule> {
     if maturity > case.horizon_months() {
         return Err(context(Error::invalid(
             "tenor_months",
-            format!("a loan that matures within the case's horizon ({} months)", case.horizon_months()),
+            format!(
+                "a loan that matures within the case's horizon ({} months)",
+                case.horizon_months()
+            ),
             format!("maturity in month {maturity}"),
         )));
     }
@@ -133,7 +149,10 @@ pub fn case_schedule(case: &Case, product: &Product) -> Result<Schedule> {
 impl LoanFlows {
     /// The loan a product makes for a case (see [`case_schedule`]).
     pub fn for_case(case: &Case, product: &Product) -> Result<LoanFlows> {
-        Ok(Self::from_schedule(&product.id, &case_schedule(case, product)?))
+        Ok(Self::from_schedule(
+            &product.id,
+            &case_schedule(case, product)?,
+        ))
     }
 
     /// A schedule's flows on the monthly grid, as model numbers.
@@ -145,7 +164,11 @@ impl LoanFlows {
         LoanFlows {
             id: id.to_string(),
             principal: schedule.summary.principal,
-            client_flow: schedule.client_cash_flow().into_iter().map(money::to_f64).collect(),
+            client_flow: schedule
+                .client_cash_flow()
+                .into_iter()
+                .map(money::to_f64)
+                .collect(),
             debt_service,
             apr: schedule.summary.apr,
             eir: schedule.summary.eir,

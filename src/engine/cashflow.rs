@@ -147,7 +147,10 @@ impl CaseModel {
                     price: inputs.add(format!("{}.{}.price", a.name, c.name), &c.price),
                     process: c.price_process.as_ref().map(|p| inputs.add_process(p)),
                     grade: inputs.add(format!("{}.{}.grade_share", a.name, c.name), &c.grade_share),
-                    rejects_to: c.rejects_to.as_ref().and_then(|to| a.channels.iter().position(|x| &x.name == to)),
+                    rejects_to: c
+                        .rejects_to
+                        .as_ref()
+                        .and_then(|to| a.channels.iter().position(|x| &x.name == to)),
                     pass_through: c.pass_through,
                     deductions: c.transport_cost_per_unit_km * c.distance_km + c.fee_per_unit,
                     paid_share: 1.0 - c.nonpayment_probability,
@@ -156,13 +159,23 @@ impl CaseModel {
                 .collect();
             let mut path = |label: &str, p: &Option<crate::domain::case::Path>| {
                 p.as_ref().map(|p| PathModel {
-                    output: inputs.add(format!("{}.{label}.output_per_year", a.name), &p.output_per_year),
+                    output: inputs.add(
+                        format!("{}.{label}.output_per_year", a.name),
+                        &p.output_per_year,
+                    ),
                     unit_cost: inputs.add(format!("{}.{label}.unit_cost", a.name), &p.unit_cost),
-                    fixed_cost: inputs.add(format!("{}.{label}.fixed_cost_per_year", a.name), &p.fixed_cost_per_year),
+                    fixed_cost: inputs.add(
+                        format!("{}.{label}.fixed_cost_per_year", a.name),
+                        &p.fixed_cost_per_year,
+                    ),
                     ramp: p.ramp.clone(),
                     trend: p.trend_per_year,
                     exposure: p.drought_exposure,
-                    mix: a.channels.iter().map(|c| p.mix.get(&c.name).copied().unwrap_or(0.0)).collect(),
+                    mix: a
+                        .channels
+                        .iter()
+                        .map(|c| p.mix.get(&c.name).copied().unwrap_or(0.0))
+                        .collect(),
                 })
             };
             let without = path("without", &a.without);
@@ -171,12 +184,22 @@ impl CaseModel {
                 audit_per_month: c.audit_cost_per_year / 12.0,
                 conversion_months: c.conversion_months as usize,
                 dip: c.conversion_yield_dip,
-                premium: inputs.add(format!("{}.certification.premium_per_unit", a.name), &c.premium_per_unit),
-                channels: a.channels.iter().map(|ch| c.channels.contains(&ch.name)).collect(),
+                premium: inputs.add(
+                    format!("{}.certification.premium_per_unit", a.name),
+                    &c.premium_per_unit,
+                ),
+                channels: a
+                    .channels
+                    .iter()
+                    .map(|ch| c.channels.contains(&ch.name))
+                    .collect(),
             });
             activities.push(ActivityModel {
                 harvest: calendar_shares(&a.harvest_calendar),
-                spend: a.cost_calendar.as_ref().map_or([1.0 / 12.0; 12], calendar_shares),
+                spend: a
+                    .cost_calendar
+                    .as_ref()
+                    .map_or([1.0 / 12.0; 12], calendar_shares),
                 without,
                 with,
                 channels,
@@ -193,7 +216,8 @@ impl CaseModel {
             start_year,
             start_month,
             months: case.horizon_months() as usize + 1,
-            household_net: case.household.other_income_per_month - case.household.subsistence_per_month,
+            household_net: case.household.other_income_per_month
+                - case.household.subsistence_per_month,
             activities,
             items,
             inputs,
@@ -228,11 +252,27 @@ impl CaseModel {
         let drought_loss = self.inputs.drought_loss();
         for a in &self.activities {
             if let Some(p) = &a.without {
-                self.add_path(a, p, None, s, drought_loss, &mut f.revenue_without, &mut f.cost_without);
+                self.add_path(
+                    a,
+                    p,
+                    None,
+                    s,
+                    drought_loss,
+                    &mut f.revenue_without,
+                    &mut f.cost_without,
+                );
                 self.add_receivables(a, p, s, f);
             }
             if let Some(p) = &a.with {
-                self.add_path(a, p, a.cert.as_ref(), s, drought_loss, &mut f.revenue_with, &mut f.cost_with);
+                self.add_path(
+                    a,
+                    p,
+                    a.cert.as_ref(),
+                    s,
+                    drought_loss,
+                    &mut f.revenue_with,
+                    &mut f.cost_with,
+                );
             }
         }
         for item in &self.items {
@@ -289,13 +329,15 @@ impl CaseModel {
                 for (pr, c) in prices.iter_mut().zip(&a.channels) {
                     *pr = Self::unit_price(c, s, year);
                 }
-                let mut out =
-                    s.value(p.output, year).max(0.0) * p.ramp_at(year) * (1.0 + p.trend).powi(year as i32);
+                let mut out = s.value(p.output, year).max(0.0)
+                    * p.ramp_at(year)
+                    * (1.0 + p.trend).powi(year as i32);
                 if let (Some(loss), true) = (drought_loss, s.is_dry(year)) {
                     out *= 1.0 - s.value(loss, year).clamp(0.0, 1.0) * p.exposure;
                 }
                 annual_output = out;
-                annual_cost = s.value(p.fixed_cost, year).max(0.0) + s.value(p.unit_cost, year).max(0.0) * out;
+                annual_cost = s.value(p.fixed_cost, year).max(0.0)
+                    + s.value(p.unit_cost, year).max(0.0) * out;
             }
             let cm = (self.start_month as usize - 1 + t) % 12;
             let converted = cert.is_none_or(|c| t >= c.conversion_months);
@@ -417,7 +459,9 @@ impl CaseFlows {
     /// Incremental net benefit ΔNB_t (F1): with, including capital flows,
     /// minus without.
     pub fn incremental(&self) -> Vec<f64> {
-        (0..self.len()).map(|t| self.net_with(t) + self.capital[t] - self.net_without(t)).collect()
+        (0..self.len())
+            .map(|t| self.net_with(t) + self.capital[t] - self.net_without(t))
+            .collect()
     }
 
     /// Cash available for debt service in month `t` with the investment

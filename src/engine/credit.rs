@@ -762,10 +762,7 @@ pub fn summarise(
         household_npv_p50: npv_q[1],
         household_npv_p95: npv_q[2],
         ce_gain,
-        p_below_subsistence: share(
-            outcomes.iter().filter(|o| o.below_subsistence).count(),
-            s,
-        ),
+        p_below_subsistence: share(outcomes.iter().filter(|o| o.below_subsistence).count(), s),
         p_below_subsistence_without: share(
             without.iter().filter(|o| o.below_subsistence).count(),
             without.len(),

@@ -8,4 +8,3 @@ pub mod flows;
 pub mod scenario;
 pub mod sensitivity;
 pub mod simulate;
-

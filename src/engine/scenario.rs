@@ -134,10 +134,18 @@ impl Inputs {
 
     /// Sets rank correlations between the named inputs; returns the repair
     /// made if the matrix was not positive semi-definite.
-    pub fn set_correlation(&mut self, names: &[String], matrix: &[Vec<f64>]) -> Result<Option<Repair>> {
+    pub fn set_correlation(
+        &mut self,
+        names: &[String],
+        matrix: &[Vec<f64>],
+    ) -> Result<Option<Repair>> {
         let slots: Vec<Slot> = names
             .iter()
-            .filter_map(|n| self.params.iter().position(|p| p.name.as_deref() == Some(n.as_str())))
+            .filter_map(|n| {
+                self.params
+                    .iter()
+                    .position(|p| p.name.as_deref() == Some(n.as_str()))
+            })
             .collect();
         let (copula, repair) = Copula::new(matrix)?;
         self.copula = Some((copula, slots));
@@ -177,7 +185,9 @@ impl Inputs {
 
     /// Whether anything is random: inputs, drought or price processes.
     pub fn is_random(&self) -> bool {
-        self.drought.is_some() || !self.processes.is_empty() || self.params.iter().any(Param::is_random)
+        self.drought.is_some()
+            || !self.processes.is_empty()
+            || self.params.iter().any(Param::is_random)
     }
 
     /// The base scenario: every input at its mean, no drought, multipliers 1.
@@ -225,9 +235,16 @@ impl Inputs {
                 }
             }
             for (slot, p) in self.params.iter().enumerate() {
-                let u = pins.iter().find(|(s, _)| *s == slot).map_or_else(|| norm_cdf(z[slot]), |(_, u)| *u);
+                let u = pins
+                    .iter()
+                    .find(|(s, _)| *s == slot)
+                    .map_or_else(|| norm_cdf(z[slot]), |(_, u)| *u);
                 let u = u.clamp(1e-12, 1.0 - 1e-12);
-                out.values[slot * self.years + year] = if p.is_random() { p.dist.quantile(u) } else { p.base() };
+                out.values[slot * self.years + year] = if p.is_random() {
+                    p.dist.quantile(u)
+                } else {
+                    p.base()
+                };
             }
         }
         match &self.drought {

@@ -63,8 +63,15 @@ pub fn tornado(prep: &Prepared, k: usize, paths: usize, seed: u64) -> Vec<Tornad
         .filter(|&s| inputs.param(s).is_random())
         .map(|slot| {
             let run = |u: f64| {
-                let cfg = Config { paths, seed, pins: vec![(slot, u)] };
-                simulate(prep, &cfg, &|_| {}).products.swap_remove(k).summary
+                let cfg = Config {
+                    paths,
+                    seed,
+                    pins: vec![(slot, u)],
+                };
+                simulate(prep, &cfg, &|_| {})
+                    .products
+                    .swap_remove(k)
+                    .summary
             };
             let (lo, hi) = (run(0.1), run(0.9));
             let dist = &inputs.param(slot).dist;
@@ -81,13 +88,22 @@ pub fn tornado(prep: &Prepared, k: usize, paths: usize, seed: u64) -> Vec<Tornad
             }
         })
         .collect();
-    rows.sort_by(|a, b| b.swing().total_cmp(&a.swing()).then_with(|| a.input.cmp(&b.input)));
+    rows.sort_by(|a, b| {
+        b.swing()
+            .total_cmp(&a.swing())
+            .then_with(|| a.input.cmp(&b.input))
+    });
     rows
 }
 
 /// Switching values of every input with a non-zero base, for `loan` on the
 /// case's base scenario at an annual `discount_rate`.
-pub fn switching_values(prep: &Prepared, loan: &LoanFlows, discount_rate: f64, buffer: f64) -> Vec<SwitchingRow> {
+pub fn switching_values(
+    prep: &Prepared,
+    loan: &LoanFlows,
+    discount_rate: f64,
+    buffer: f64,
+) -> Vec<SwitchingRow> {
     let inputs = &prep.model.inputs;
     let base = inputs.base();
     (0..inputs.len())
@@ -102,7 +118,9 @@ pub fn switching_values(prep: &Prepared, loan: &LoanFlows, discount_rate: f64, b
             };
             let npv = |k: f64| project_view(&flows_at(k), discount_rate).npv;
             let dscr = |k: f64| {
-                financing_view(&flows_at(k), loan, discount_rate, buffer).min_annual_dscr.map_or(f64::NAN, |d| d - 1.0)
+                financing_view(&flows_at(k), loan, discount_rate, buffer)
+                    .min_annual_dscr
+                    .map_or(f64::NAN, |d| d - 1.0)
             };
             SwitchingRow {
                 input: inputs.label(slot).to_string(),

@@ -13,8 +13,8 @@ use rayon::prelude::*;
 use super::appraisal::case_schedule;
 use super::cashflow::{CaseFlows, CaseModel};
 use super::credit::{
-    evaluate_path, evaluate_without, summarise, CreditSummary, HouseholdPath, LoanPlan, PathOutcome,
-    WithoutOutcome,
+    evaluate_path, evaluate_without, summarise, CreditSummary, HouseholdPath, LoanPlan,
+    PathOutcome, WithoutOutcome,
 };
 use super::scenario::{Scenario, Slot};
 use crate::domain::case::Case;
@@ -138,7 +138,9 @@ pub fn evaluate_scenario(
 pub fn simulate(prep: &Prepared, cfg: &Config, progress: &(dyn Fn(usize) + Sync)) -> Simulation {
     let n_products = prep.loans.len();
     let mut without: Vec<WithoutOutcome> = Vec::with_capacity(cfg.paths);
-    let mut outcomes: Vec<Vec<PathOutcome>> = (0..n_products).map(|_| Vec::with_capacity(cfg.paths)).collect();
+    let mut outcomes: Vec<Vec<PathOutcome>> = (0..n_products)
+        .map(|_| Vec::with_capacity(cfg.paths))
+        .collect();
     let mut done = 0;
     while done < cfg.paths {
         let end = (done + CHUNK).min(cfg.paths);
@@ -152,7 +154,9 @@ pub fn simulate(prep: &Prepared, cfg: &Config, progress: &(dyn Fn(usize) + Sync)
                     without: Vec::new(),
                 },
                 |w, path| {
-                    prep.model.inputs.sample(cfg.seed, path as u64, &cfg.pins, &mut w.scenario);
+                    prep.model
+                        .inputs
+                        .sample(cfg.seed, path as u64, &cfg.pins, &mut w.scenario);
                     prep.model.fill(&w.scenario, &mut w.flows);
                     evaluate_scenario(prep, &w.flows, &mut w.with, &mut w.without)
                 },
@@ -174,8 +178,20 @@ pub fn simulate(prep: &Prepared, cfg: &Config, progress: &(dyn Fn(usize) + Sync)
         .zip(&outcomes)
         .map(|((loan, p), outs)| ProductRun {
             id: p.id.clone(),
-            summary: summarise(outs, &without, loan, &p.lender, prep.gamma, f64::from(p.tenor_months) / 12.0),
+            summary: summarise(
+                outs,
+                &without,
+                loan,
+                &p.lender,
+                prep.gamma,
+                prep.subsistence,
+                loan.maturity() as f64 / 12.0,
+            ),
         })
         .collect();
-    Simulation { paths: cfg.paths, seed: cfg.seed, products }
+    Simulation {
+        paths: cfg.paths,
+        seed: cfg.seed,
+        products,
+    }
 }

@@ -77,11 +77,18 @@ impl Pert {
     pub fn new(min: f64, mode: f64, max: f64) -> Pert {
         let (a1, a2) = pert_shape(min, mode, max);
         let table = if max > min {
-            (0..=PERT_GRID).map(|k| min + (max - min) * beta_inv(grid_u(k), a1, a2)).collect()
+            (0..=PERT_GRID)
+                .map(|k| min + (max - min) * beta_inv(grid_u(k), a1, a2))
+                .collect()
         } else {
             vec![min; PERT_GRID + 1]
         };
-        Pert { min, mode, max, table }
+        Pert {
+            min,
+            mode,
+            max,
+            table,
+        }
     }
 
     /// The shape parameters (α₁, α₂) of F47.
@@ -94,7 +101,11 @@ impl Pert {
         let x = (1.0 - 2.0 * u).clamp(-1.0, 1.0).acos() / std::f64::consts::PI * PERT_GRID as f64;
         let k = (x.floor() as usize).min(PERT_GRID - 1);
         let (u0, u1) = (grid_u(k), grid_u(k + 1));
-        let w = if u1 > u0 { ((u - u0) / (u1 - u0)).clamp(0.0, 1.0) } else { 0.0 };
+        let w = if u1 > u0 {
+            ((u - u0) / (u1 - u0)).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         self.table[k] + w * (self.table[k + 1] - self.table[k])
     }
 }
@@ -105,7 +116,10 @@ fn grid_u(k: usize) -> f64 {
 
 fn pert_shape(min: f64, mode: f64, max: f64) -> (f64, f64) {
     if max > min {
-        (1.0 + 4.0 * (mode - min) / (max - min), 1.0 + 4.0 * (max - mode) / (max - min))
+        (
+            1.0 + 4.0 * (mode - min) / (max - min),
+            1.0 + 4.0 * (max - mode) / (max - min),
+        )
     } else {
         (3.0, 3.0)
     }
@@ -143,7 +157,9 @@ impl Dist {
             Dist::Fixed(v) => *v,
             Dist::Uniform { min, max } => min + u * (max - min),
             Dist::Normal { mean, sd } => mean + sd * norm_inv(u),
-            Dist::LogNormal { mean, sigma } => (mean.ln() - 0.5 * sigma * sigma + sigma * norm_inv(u)).exp(),
+            Dist::LogNormal { mean, sigma } => {
+                (mean.ln() - 0.5 * sigma * sigma + sigma * norm_inv(u)).exp()
+            }
             Dist::Triangular { min, mode, max } => {
                 let (a, c, b) = (*min, *mode, *max);
                 if b <= a {
@@ -164,7 +180,10 @@ impl Dist {
                 sorted[k] + (h - k as f64) * (next - sorted[k])
             }
             Dist::Discrete { values, cumulative } => {
-                let k = cumulative.iter().position(|&c| u <= c).unwrap_or(values.len() - 1);
+                let k = cumulative
+                    .iter()
+                    .position(|&c| u <= c)
+                    .unwrap_or(values.len() - 1);
                 values[k]
             }
         }
@@ -215,7 +234,10 @@ mod tests {
 
     fn sample_mean(d: &Dist, n: usize) -> f64 {
         // Midpoint rule on u: a deterministic, stratified sample.
-        (0..n).map(|i| d.quantile((i as f64 + 0.5) / n as f64)).sum::<f64>() / n as f64
+        (0..n)
+            .map(|i| d.quantile((i as f64 + 0.5) / n as f64))
+            .sum::<f64>()
+            / n as f64
     }
 
     #[test]
@@ -232,14 +254,20 @@ mod tests {
         let (a1, a2): (f64, f64) = (15.0 / 7.0, 27.0 / 7.0);
         let var = a1 * a2 / ((a1 + a2).powi(2) * (a1 + a2 + 1.0)) * 70.0 * 70.0;
         let n = 200_000;
-        let m2 = (0..n).map(|i| (d.quantile((i as f64 + 0.5) / n as f64) - 105.0).powi(2)).sum::<f64>() / n as f64;
+        let m2 = (0..n)
+            .map(|i| (d.quantile((i as f64 + 0.5) / n as f64) - 105.0).powi(2))
+            .sum::<f64>()
+            / n as f64;
         assert!((m2 - var).abs() / var < 1e-3, "{m2} vs {var}");
     }
 
     #[test]
     fn lognormal_preserves_the_mean() {
         // F48: E[p] = p̄ for ln p ~ N(ln p̄ − σ²/2, σ²).
-        let d = Dist::LogNormal { mean: 60.0, sigma: 0.25 };
+        let d = Dist::LogNormal {
+            mean: 60.0,
+            sigma: 0.25,
+        };
         assert!((sample_mean(&d, 400_000) - 60.0).abs() < 1e-3);
         // Median is p̄·e^{−σ²/2}.
         assert!((d.quantile(0.5) - 60.0 * (-0.03125f64).exp()).abs() < 1e-9);
@@ -247,18 +275,28 @@ mod tests {
 
     #[test]
     fn closed_form_quantiles() {
-        let t = Dist::Triangular { min: 0.0, mode: 1.0, max: 4.0 };
+        let t = Dist::Triangular {
+            min: 0.0,
+            mode: 1.0,
+            max: 4.0,
+        };
         // CDF at the mode is (c−a)/(b−a) = 0.25.
         assert!((t.quantile(0.25) - 1.0).abs() < 1e-12);
         assert!((t.mean() - 5.0 / 3.0).abs() < 1e-12);
         let u = Dist::Uniform { min: 2.0, max: 4.0 };
         assert_eq!(u.quantile(0.25), 2.5);
-        let n = Dist::Normal { mean: 1000.0, sd: 400.0 };
+        let n = Dist::Normal {
+            mean: 1000.0,
+            sd: 400.0,
+        };
         // methods.md test 7: W ~ N(1000, 400²) gives P(W < 500) = 10.565%.
         assert!((n.quantile(0.10565) - 500.0).abs() < 0.1);
         let e = Dist::Empirical(vec![1.0, 2.0, 4.0]);
         assert_eq!(e.quantile(0.75), 3.0);
-        let d = Dist::Discrete { values: vec![0.0, 10.0], cumulative: vec![0.3, 1.0] };
+        let d = Dist::Discrete {
+            values: vec![0.0, 10.0],
+            cumulative: vec![0.3, 1.0],
+        };
         assert_eq!(d.quantile(0.29), 0.0);
         assert_eq!(d.quantile(0.31), 10.0);
         assert!((d.mean() - 7.0).abs() < 1e-12);
