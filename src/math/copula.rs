@@ -170,9 +170,8 @@ fn validate(a: &[Vec<f64>]) -> Result<()> {
             format!("{} entries", row.len()),
         );
     }
-    for i in 0..n {
-        for j in 0..n {
-            let v = a[i][j];
+    for (i, row) in a.iter().enumerate() {
+        for (j, &v) in row.iter().enumerate() {
             let field = || format!("correlation.matrix[{i}][{j}]");
             crate::ensure!(
                 (-1.0..=1.0).contains(&v),
@@ -305,10 +304,11 @@ pub fn symmetric_eigen(a: &[Vec<f64>]) -> (Vec<f64>, Vec<Vec<f64>>) {
                     row[p] = c * xp - s * xq;
                     row[q] = s * xp + c * xq;
                 }
-                for k in 0..n {
-                    let (xp, xq) = (m[p][k], m[q][k]);
-                    m[p][k] = c * xp - s * xq;
-                    m[q][k] = s * xp + c * xq;
+                let (upper, lower) = m.split_at_mut(q);
+                for (xp, xq) in upper[p].iter_mut().zip(lower[0].iter_mut()) {
+                    let (a, b) = (*xp, *xq);
+                    *xp = c * a - s * b;
+                    *xq = s * a + c * b;
                 }
                 m[p][q] = 0.0;
                 m[q][p] = 0.0;
@@ -598,7 +598,7 @@ mod tests {
         assert!(repair.is_none());
         let n = 20_000;
         let (mu, sigma) = (6.0, 0.25);
-        let mut cols = vec![Vec::with_capacity(n); 3];
+        let mut cols: Vec<Vec<f64>> = (0..3).map(|_| Vec::with_capacity(n)).collect();
         let mut rng = Normals::new(20_240_611);
         let mut z = [0.0; 3];
         for _ in 0..n {

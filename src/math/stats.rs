@@ -196,7 +196,7 @@ fn bivariate_normal_upper(h: f64, k: f64, r: f64) -> f64 {
     const X20: [f64; 10] = [
         0.993_128_599_185_094_9,
         0.963_971_927_277_913_8,
-        0.912_234_428_251_325_9,
+        0.912_234_428_251_326,
         0.839_116_971_822_218_8,
         0.746_331_906_460_150_8,
         0.636_053_680_726_515,
@@ -291,7 +291,7 @@ fn bivariate_normal_upper(h: f64, k: f64, r: f64) -> f64 {
 /// `[0, PD·(1 − PD)]` (the variance at ρ = 0 and ρ = 1).
 #[must_use]
 pub fn implied_default_correlation(pd: f64, var_dr: f64) -> Option<f64> {
-    if !(pd > 0.0 && pd < 1.0) || !(0.0..=pd * (1.0 - pd)).contains(&var_dr) {
+    if !(pd > 0.0 && pd < 1.0 && (0.0..=pd * (1.0 - pd)).contains(&var_dr)) {
         return None;
     }
     let k = norm_inv(pd);
