@@ -165,7 +165,10 @@ mod tests {
             (|l| l.unlikely_to_pay_share = 0.0, "unlikely_to_pay_share"),
             (|l| l.recovery_cost_share = 1.5, "recovery_cost_share"),
             (|l| l.group_recovery_share = -0.5, "group_recovery_share"),
-            (|l| l.unsecured_recovery_share = 2.0, "unsecured_recovery_share"),
+            (
+                |l| l.unsecured_recovery_share = 2.0,
+                "unsecured_recovery_share",
+            ),
         ];
         for (i, (breaks, field)) in cases.into_iter().enumerate() {
             let mut l = Lender::default();
