@@ -1165,6 +1165,38 @@ mod tests {
         assert!(!evaluate_without(&f.path()).below_subsistence);
     }
 
+    #[test]
+    fn consumption_capacity_annuitises_wealth_and_ce_gain_compares_it() {
+        let loan = plan(level(3, 100.0), CollateralKind::None);
+        let mut f = Flows::new(vec![0.0; 24], &loan);
+        f.without = vec![100.0; 24];
+        let mut h = f.path();
+        h.other_income = 20.0;
+        // A level 120 a month is worth exactly 120 a month.
+        let w = evaluate_without(&h);
+        assert!((w.consumption_capacity - 120.0).abs() < 1e-9);
+        // A buffer B adds B / ä over 24 months at 1%.
+        h.buffer = 1000.0;
+        let a = (1.0 - 1.01f64.powi(-24)) / (1.0 - 1.0 / 1.01);
+        let w = evaluate_without(&h);
+        assert!((w.consumption_capacity - (120.0 + 1000.0 / a)).abs() < 1e-9);
+        // Certain outcomes: the CE gain is the difference of the levels.
+        let with = PathOutcome {
+            consumption_capacity: w.consumption_capacity + 30.0,
+            ..evaluate_path(&h, &loan, &Lender::default())
+        };
+        let s = summarise(
+            &[with.clone(), with],
+            &[w.clone(), w],
+            &loan,
+            &Lender::default(),
+            2.0,
+            100.0,
+            1.0,
+        );
+        assert!((s.ce_gain - 30.0).abs() < 1e-9);
+    }
+
     /// The deterministic appraisal's flows of one path, for the
     /// independent financing view.
     fn case_flows(f: &Flows, other: f64, subsistence: f64) -> CaseFlows {
