@@ -170,9 +170,8 @@ fn validate(a: &[Vec<f64>]) -> Result<()> {
             format!("{} entries", row.len()),
         );
     }
-    for i in 0..n {
-        for j in 0..n {
-            let v = a[i][j];
+    for (i, row) in a.iter().enumerate() {
+        for (j, &v) in row.iter().enumerate() {
             let field = || format!("correlation.matrix[{i}][{j}]");
             crate::ensure!(
                 (-1.0..=1.0).contains(&v),
@@ -305,10 +304,11 @@ pub fn symmetric_eigen(a: &[Vec<f64>]) -> (Vec<f64>, Vec<Vec<f64>>) {
                     row[p] = c * xp - s * xq;
                     row[q] = s * xp + c * xq;
                 }
-                for k in 0..n {
-                    let (xp, xq) = (m[p][k], m[q][k]);
-                    m[p][k] = c * xp - s * xq;
-                    m[q][k] = s * xp + c * xq;
+                let (upper, lower) = m.split_at_mut(q);
+                for (xp, xq) in upper[p].iter_mut().zip(lower[0].iter_mut()) {
+                    let (a, b) = (*xp, *xq);
+                    *xp = c * a - s * b;
+                    *xq = s * a + c * b;
                 }
                 m[p][q] = 0.0;
                 m[q][p] = 0.0;
@@ -322,4 +322,319 @@ pub fn symmetric_eigen(a: &[Vec<f64>]) -> (Vec<f64>, Vec<Vec<f64>>) {
         .map(|i| order.iter().map(|&k| v[i][k]).collect())
         .collect();
     (values, vectors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::math::stats::{ks_statistic, norm_cdf, norm_inv, spearman};
+    use crate::ErrorKind;
+
+    fn close(a: f64, b: f64, tol: f64) {
+        assert!((a - b).abs() <= tol, "{a} vs {b} (tol {tol})");
+    }
+
+    fn mul_transpose(l: &[Vec<f64>]) -> Vec<Vec<f64>> {
+        let n = l.len();
+        (0..n)
+            .map(|i| {
+                (0..n)
+                    .map(|j| (0..n).map(|k| l[i][k] * l[j][k]).sum())
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn assert_matrix_close(a: &[Vec<f64>], b: &[Vec<f64>], tol: f64) {
+        for (ra, rb) in a.iter().zip(b) {
+            for (x, y) in ra.iter().zip(rb) {
+                close(*x, *y, tol);
+            }
+        }
+    }
+
+    /// SplitMix64 (Steele, Lea & Flood 2014) and Box–Muller: a tiny
+    /// deterministic normal source for tests only.
+    struct Normals {
+        state: u64,
+        spare: Option<f64>,
+    }
+
+    impl Normals {
+        fn new(seed: u64) -> Self {
+            Normals {
+                state: seed,
+                spare: None,
+            }
+        }
+
+        fn next_u64(&mut self) -> u64 {
+            self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+
+        /// Uniform on (0, 1): 53 random bits, offset by half a step.
+        fn uniform(&mut self) -> f64 {
+            ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        }
+
+        fn normal(&mut self) -> f64 {
+            if let Some(z) = self.spare.take() {
+                return z;
+            }
+            let r = (-2.0 * self.uniform().ln()).sqrt();
+            let t = 2.0 * PI * self.uniform();
+            self.spare = Some(r * t.sin());
+            r * t.cos()
+        }
+    }
+
+    /// The worked example on Wikipedia's "Cholesky decomposition" page.
+    #[test]
+    fn cholesky_known_answer_and_reconstruction() {
+        let a = vec![
+            vec![4.0, 12.0, -16.0],
+            vec![12.0, 37.0, -43.0],
+            vec![-16.0, -43.0, 98.0],
+        ];
+        let l = cholesky(&a).unwrap();
+        let want = [[2.0, 0.0, 0.0], [6.0, 1.0, 0.0], [-8.0, 5.0, 3.0]];
+        for (row, w) in l.iter().zip(want) {
+            for (x, y) in row.iter().zip(w) {
+                close(*x, y, 1e-14);
+            }
+        }
+        assert_matrix_close(&mul_transpose(&l), &a, 1e-12);
+        assert!(cholesky(&[vec![1.0, 2.0], vec![2.0, 1.0]]).is_none());
+        assert!(cholesky(&[vec![1.0, 1.0], vec![1.0, 1.0]]).is_none());
+        assert!(cholesky(&[vec![1.0, 0.0]]).is_none());
+        assert_eq!(cholesky(&[]), Some(vec![]));
+    }
+
+    #[test]
+    fn symmetric_eigen_known_answer_and_reconstruction() {
+        let (values, vectors) = symmetric_eigen(&[vec![2.0, 1.0], vec![1.0, 2.0]]);
+        close(values[0], 1.0, 1e-15);
+        close(values[1], 3.0, 1e-15);
+        close(vectors[0][1].abs(), 0.5_f64.sqrt(), 1e-15);
+
+        // A 7×7 symmetric matrix with spread-out entries, indefinite.
+        let n = 7;
+        let a: Vec<Vec<f64>> = (0..n)
+            .map(|i| {
+                (0..n)
+                    .map(|j| {
+                        let (p, q) = (i.min(j) as f64, i.max(j) as f64);
+                        (1.3 * p + 0.7 * q + p * q).sin() * 3.0
+                    })
+                    .collect()
+            })
+            .collect();
+        let (values, v) = symmetric_eigen(&a);
+        assert!(values.windows(2).all(|w| w[0] <= w[1]));
+        // A = V·Λ·Vᵀ and VᵀV = I.
+        let rebuilt: Vec<Vec<f64>> = (0..n)
+            .map(|i| {
+                (0..n)
+                    .map(|j| (0..n).map(|k| v[i][k] * values[k] * v[j][k]).sum())
+                    .collect()
+            })
+            .collect();
+        assert_matrix_close(&rebuilt, &a, 1e-12);
+        for i in 0..n {
+            for j in 0..n {
+                let dot: f64 = (0..n).map(|k| v[k][i] * v[k][j]).sum();
+                close(dot, f64::from(u8::from(i == j)), 1e-13);
+            }
+        }
+        // The trace is the sum of eigenvalues.
+        let trace: f64 = (0..n).map(|i| a[i][i]).sum();
+        close(values.iter().sum::<f64>(), trace, 1e-12);
+    }
+
+    #[test]
+    fn rank_to_normal_correlation_fixed_points() {
+        assert_eq!(rank_to_normal_correlation(0.0), 0.0);
+        close(rank_to_normal_correlation(1.0), 1.0, 1e-15);
+        close(rank_to_normal_correlation(-1.0), -1.0, 1e-15);
+        // 2·sin(π/12) = (√6 − √2)/2.
+        close(
+            rank_to_normal_correlation(0.5),
+            (6f64.sqrt() - 2f64.sqrt()) / 2.0,
+            1e-15,
+        );
+        for &r in &[-0.9, -0.3, 0.2, 0.7] {
+            close(
+                normal_to_rank_correlation(rank_to_normal_correlation(r)),
+                r,
+                1e-15,
+            );
+        }
+    }
+
+    #[test]
+    fn positive_definite_input_is_used_untouched() {
+        let target = vec![
+            vec![1.0, 0.5, -0.3],
+            vec![0.5, 1.0, 0.2],
+            vec![-0.3, 0.2, 1.0],
+        ];
+        let (copula, repair) = Copula::new(&target).unwrap();
+        assert!(repair.is_none());
+        assert_eq!(copula.dim(), 3);
+        let normal = mul_transpose(&copula.lower);
+        for i in 0..3 {
+            for j in 0..3 {
+                let want = if i == j {
+                    1.0
+                } else {
+                    rank_to_normal_correlation(target[i][j])
+                };
+                close(normal[i][j], want, 1e-15);
+            }
+        }
+        let (empty, repair) = Copula::new(&[]).unwrap();
+        assert!(repair.is_none());
+        assert_eq!(empty.dim(), 0);
+    }
+
+    #[test]
+    fn non_psd_matrix_is_repaired_and_reported() {
+        let target = vec![
+            vec![1.0, 0.9, 0.9],
+            vec![0.9, 1.0, -0.9],
+            vec![0.9, -0.9, 1.0],
+        ];
+        let (copula, repair) = Copula::new(&target).unwrap();
+        let repair = repair.expect("a non-PSD matrix must be repaired");
+        assert!(repair.min_eigenvalue_before < 0.0);
+        let normal = mul_transpose(&copula.lower);
+        let (values, _) = symmetric_eigen(&normal);
+        assert!(values[0] > 0.0, "repaired eigenvalues {values:?}");
+        let (mut max_change, mut sum_sq) = (0.0_f64, 0.0);
+        for i in 0..3 {
+            close(normal[i][i], 1.0, 1e-12);
+            for j in 0..3 {
+                close(normal[i][j], normal[j][i], 1e-15);
+                let change = (normal_to_rank_correlation(normal[i][j]) - target[i][j]).abs();
+                max_change = max_change.max(change);
+                sum_sq += change * change;
+            }
+        }
+        close(repair.max_abs_change, max_change, 1e-12);
+        close(repair.frobenius_change, sum_sq.sqrt(), 1e-12);
+        // Clipping moves the matrix materially but keeps the signs.
+        assert!(repair.max_abs_change > 0.1 && repair.max_abs_change < 0.9);
+        assert!(normal[0][1] > 0.0 && normal[0][2] > 0.0 && normal[1][2] < 0.0);
+    }
+
+    #[test]
+    fn perfect_rank_correlation_gives_a_usable_copula() {
+        // PSD but (to rounding) singular: either accepted as is or nudged by
+        // a tiny repair; either way both outputs move together.
+        let target = vec![vec![1.0, 1.0], vec![1.0, 1.0]];
+        let (copula, repair) = Copula::new(&target).unwrap();
+        if let Some(repair) = repair {
+            assert!(repair.max_abs_change < 1e-4, "{repair:?}");
+        }
+        let mut z = [0.7, -0.4];
+        copula.correlate(&mut z);
+        close(z[0], z[1], 1e-3);
+    }
+
+    fn field_of(matrix: &[Vec<f64>]) -> String {
+        let err = Copula::new(matrix).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Invalid);
+        err.location().field.clone().unwrap()
+    }
+
+    #[test]
+    fn invalid_matrices_name_the_entry() {
+        assert_eq!(
+            field_of(&[vec![1.0, 0.2], vec![0.2]]),
+            "correlation.matrix[1]"
+        );
+        assert_eq!(
+            field_of(&[vec![1.0, 0.2, 0.1], vec![0.2, 1.0, 0.3]]),
+            "correlation.matrix[0]"
+        );
+        assert_eq!(
+            field_of(&[vec![1.0, 0.2], vec![0.25, 1.0]]),
+            "correlation.matrix[0][1]"
+        );
+        assert_eq!(
+            field_of(&[vec![1.0, 1.2], vec![1.2, 1.0]]),
+            "correlation.matrix[0][1]"
+        );
+        assert_eq!(
+            field_of(&[vec![1.0, 0.2], vec![0.2, 0.9]]),
+            "correlation.matrix[1][1]"
+        );
+        assert_eq!(
+            field_of(&[vec![1.0, 0.2], vec![f64::NAN, 1.0]]),
+            "correlation.matrix[1][0]"
+        );
+        let err = Copula::new(&[vec![1.0, 0.2], vec![0.25, 1.0]]).unwrap_err();
+        assert!(err.to_string().contains("symmetric"), "{err}");
+        // Asymmetry within 1e-9 is accepted.
+        assert!(Copula::new(&[vec![1.0, 0.2], vec![0.2 + 1e-10, 1.0]]).is_ok());
+    }
+
+    /// Methods test 8, copula part: 20,000 draws reproduce the target rank
+    /// correlations within sampling error, and the marginals (uniform,
+    /// lognormal, exponential, via their quantile functions) pass a
+    /// one-sample KS test at 1% (D < 1.63/√n).
+    #[test]
+    fn copula_reproduces_rank_correlations_and_keeps_marginals() {
+        let target = vec![
+            vec![1.0, 0.6, -0.4],
+            vec![0.6, 1.0, -0.1],
+            vec![-0.4, -0.1, 1.0],
+        ];
+        let (copula, repair) = Copula::new(&target).unwrap();
+        assert!(repair.is_none());
+        let n = 20_000;
+        let (mu, sigma) = (6.0, 0.25);
+        let mut cols: Vec<Vec<f64>> = (0..3).map(|_| Vec::with_capacity(n)).collect();
+        let mut rng = Normals::new(20_240_611);
+        let mut z = [0.0; 3];
+        for _ in 0..n {
+            z.iter_mut().for_each(|x| *x = rng.normal());
+            copula.correlate(&mut z);
+            let u: Vec<f64> = z.iter().map(|&x| norm_cdf(x)).collect();
+            cols[0].push(u[0]);
+            cols[1].push((mu + sigma * norm_inv(u[1])).exp());
+            cols[2].push(-(1.0 - u[2]).ln() / 0.5);
+        }
+        // Standard error of Spearman's ρ is about (1 − ρ²)/√n ≤ 0.0071.
+        for i in 0..3 {
+            for j in i + 1..3 {
+                let got = spearman(&cols[i], &cols[j]);
+                close(got, target[i][j], 0.025);
+            }
+        }
+        let critical = 1.63 / (n as f64).sqrt();
+        let d = [
+            ks_statistic(&mut cols[0].clone(), |x| x.clamp(0.0, 1.0)),
+            ks_statistic(&mut cols[1].clone(), |x| norm_cdf((x.ln() - mu) / sigma)),
+            ks_statistic(&mut cols[2].clone(), |x| 1.0 - (-0.5 * x).exp()),
+        ];
+        for d in d {
+            assert!(d < critical, "KS D = {d}, 1% critical value {critical}");
+        }
+    }
+
+    #[test]
+    fn correlate_applies_the_lower_factor() {
+        let target = vec![vec![1.0, 0.5], vec![0.5, 1.0]];
+        let (copula, _) = Copula::new(&target).unwrap();
+        let r = rank_to_normal_correlation(0.5);
+        let mut z = [0.3, -1.2];
+        copula.correlate(&mut z);
+        close(z[0], 0.3, 1e-15);
+        close(z[1], r * 0.3 + (1.0 - r * r).sqrt() * -1.2, 1e-15);
+    }
 }
