@@ -1209,6 +1209,7 @@ mod tests {
             revenue_with: f.with.clone(),
             cost_with: vec![0.0; n],
             capital: f.capital.clone(),
+            asset_value: vec![0.0; n],
             household_net: vec![other - subsistence; n],
         }
     }
