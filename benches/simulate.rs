@@ -29,7 +29,11 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(PATHS as u64 * months));
 
     g.bench_function("full", |b| {
-        let cfg = Config { paths: PATHS, seed: 1, pins: Vec::new() };
+        let cfg = Config {
+            paths: PATHS,
+            seed: 1,
+            pins: Vec::new(),
+        };
         b.iter(|| simulate(&prep, &cfg, &|_| {}))
     });
 
@@ -41,12 +45,19 @@ fn bench(c: &mut Criterion) {
         let (mut with, mut without) = (Vec::new(), Vec::new());
         b.iter(|| {
             for _ in 0..PATHS {
-                black_box(evaluate_scenario(&prep, black_box(&flows), &mut with, &mut without));
+                black_box(evaluate_scenario(
+                    &prep,
+                    black_box(&flows),
+                    &mut with,
+                    &mut without,
+                ));
             }
         })
     });
 
-    let inflow: Vec<f64> = (0..flows.len()).map(|t| flows.net_with(t) + flows.household_net[t]).collect();
+    let inflow: Vec<f64> = (0..flows.len())
+        .map(|t| flows.net_with(t) + flows.household_net[t])
+        .collect();
     let due = prep.loans[0].due.clone();
     g.bench_function("arithmetic_floor", |b| {
         b.iter(|| {

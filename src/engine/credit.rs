@@ -59,10 +59,11 @@
 //!   revert to the *without* path (it no longer owns the items: enterprise
 //!   cash without the investment, no further capital flows).
 //!   `group-guarantee`: `group_recovery_share` × EAD at τ + delay, paid by
-//!   the group. `none`: `unsecured_recovery_share` × EAD at τ + delay,
-//!   collected outside the modelled cash (other assets, relatives). Only
-//!   repossession and the lost savings touch the household's cash: this
-//!   understates what default costs an unsecured borrower.
+//!   the group, which the borrower then owes. `none`:
+//!   `unsecured_recovery_share` × EAD at τ + delay, collected from the
+//!   household's other assets. Either way the amount leaves the
+//!   household's cash when the lender receives it (no earlier than τ + 1),
+//!   so a default is never a windfall for the household.
 //!   `recovery_pv` is discounted to τ at the contract's monthly rate.
 //! * **Lender flows.** −lender_outlay at 0, then payments, savings set
 //!   off and recoveries as inflows. `promised_pv` = PV at the contract monthly rate (annual
@@ -413,11 +414,13 @@ fn run_account(h: &HouseholdPath, loan: &LoanPlan, lender: &Lender) -> Account {
         if t < months {
             cash -= h.subsistence;
             acc.consumed += h.subsistence;
-            if cash < 0.0 {
-                acc.below_subsistence = true;
-                acc.consumed += cash;
-                cash = 0.0;
-            }
+        }
+        // A shortfall — subsistence not covered, or a recovery charge the
+        // cash cannot meet — is consumption not made.
+        if cash < 0.0 {
+            acc.below_subsistence = true;
+            acc.consumed += cash;
+            cash = 0.0;
         }
 
         let mut paid = 0.0;
@@ -486,8 +489,22 @@ fn run_account(h: &HouseholdPath, loan: &LoanPlan, lender: &Lender) -> Account {
                     reverts_from = Some(recovery_month.max(t + 1));
                     recovery
                 }
-                CollateralKind::GroupGuarantee => lender.group_recovery_share * ead,
-                CollateralKind::None => lender.unsecured_recovery_share * ead,
+                CollateralKind::GroupGuarantee | CollateralKind::None => {
+                    let share = if loan.collateral == CollateralKind::GroupGuarantee {
+                        lender.group_recovery_share
+                    } else {
+                        lender.unsecured_recovery_share
+                    };
+                    let recovery = share * ead;
+                    // What is recovered comes, in the end, from the
+                    // household: the group that paid is owed, collectors
+                    // take other assets. It leaves the household's cash
+                    // when the lender receives it (the month after default
+                    // at the earliest, since this month's account is
+                    // closed), so default is never a windfall.
+                    add_at(&mut pending, recovery_month.max(t + 1), -recovery);
+                    recovery
+                }
             };
             add_at(&mut lender_flows, recovery_month, recovery);
             acc.default = Some(Defaulted {
