@@ -97,6 +97,10 @@ use crate::math::tvm;
 /// Days in a month for days-past-due (30-day months).
 const DAYS_PER_MONTH: u32 = 30;
 
+/// Capital floor per unit of EAD: the Basel II standardised approach's 75%
+/// risk weight for regulatory retail (para. 69) times the 8% minimum ratio.
+pub const STANDARDISED_RETAIL_CHARGE: f64 = 0.08 * 0.75;
+
 /// Basel II retail PD floor, 0.03% (para 331): economic capital is never
 /// computed at PD = 0, where it would vanish and RAROC would be infinite.
 pub const PD_FLOOR: f64 = 0.0003;
@@ -708,8 +712,10 @@ fn quantile(mut values: Vec<f64>, p: f64) -> Option<f64> {
 /// (interest income as scheduled) + upfront fees / tenor − cost of funds ×
 /// average balance − operating cost × average balance − EL / tenor +
 /// risk-free × EC] / EC, with EC = Basel retail K(max(PD_annual, 0.03%),
-/// LGD, or 45% if no path defaults) × principal (F28). `None` when EC is 0
-/// (an LGD of 0).
+/// LGD, or 45% if no path defaults) × principal (F28), floored at the
+/// standardised charge for regulatory retail ([`STANDARDISED_RETAIL_CHARGE`]):
+/// IRB capital vanishes as PD approaches 0 or 1 (no *unexpected* loss), and
+/// a ratio over a vanishing denominator tells a lender nothing.
 #[must_use]
 pub fn summarise(
     outcomes: &[PathOutcome],
@@ -747,7 +753,8 @@ pub fn summarise(
     // leaves almost no unexpected loss, so EC is tiny and RAROC hugely
     // negative, which is the right signal.
     let capital_pd = pd_annual.clamp(PD_FLOOR, 1.0 - 1e-9);
-    let ec = basel_retail_k(capital_pd, capital_lgd) * loan.principal;
+    let ec =
+        basel_retail_k(capital_pd, capital_lgd).max(STANDARDISED_RETAIL_CHARGE) * loan.principal;
     let raroc = (ec.is_finite() && ec > 0.0).then(|| {
         (loan.monthly_rate * 12.0 * avg_balance + fees / years
             - lender.cost_of_funds * avg_balance
@@ -1155,13 +1162,15 @@ mod tests {
         let lender = Lender::default();
         let s = summarise(&outcomes, &[], &loan, &lender, 2.0, 0.0, 1.0);
         let avg = loan.average_balance();
-        let ec = basel_retail_k(s.pd_annual, s.lgd.unwrap()) * loan.principal;
+        let ec = basel_retail_k(s.pd_annual, s.lgd.unwrap()).max(STANDARDISED_RETAIL_CHARGE)
+            * loan.principal;
         let expected = (0.0 - 0.08 * avg - 0.12 * avg - s.expected_loss + 0.05 * ec) / ec;
         assert!((s.raroc.unwrap() - expected).abs() < 1e-12);
         // No default observed: EC at the PD floor and the 45% LGD.
         let (loan, outcomes) = homogeneous(0, 5, CollateralKind::None);
         let s = summarise(&outcomes, &[], &loan, &lender, 2.0, 0.0, 1.0);
-        let ec = basel_retail_k(PD_FLOOR, FALLBACK_LGD) * loan.principal;
+        let ec =
+            basel_retail_k(PD_FLOOR, FALLBACK_LGD).max(STANDARDISED_RETAIL_CHARGE) * loan.principal;
         let avg = loan.average_balance();
         let expected = (-0.2 * avg + 0.05 * ec) / ec;
         assert!((s.raroc.unwrap() - expected).abs() < 1e-12);
