@@ -179,6 +179,206 @@ fn certification_cases_have_a_conversion_dip_and_premium() {
 }
 
 // ---------------------------------------------------------------------------
+// Risk data: distributions, drought chains and correlations.
+
+/// Cases whose output depends on rain (directly or through suppliers).
+const RAINFED: [&str; 6] = [
+    "guatemala-truck",
+    "honduras-drip",
+    "indonesia-cocoa",
+    "kenya-avocado",
+    "mexico-coffee",
+    "mozambique-oilseed",
+];
+
+#[test]
+fn every_case_has_random_inputs() {
+    for (stem, case) in all_cases() {
+        let random: Vec<String> = case
+            .params()
+            .into_iter()
+            .filter(|(_, p)| p.is_random())
+            .map(|(path, _)| path)
+            .collect();
+        assert!(!random.is_empty(), "{stem}: no random input");
+        // Yields and prices, not only costs: some output and some price or
+        // price process must be random.
+        assert!(
+            random.iter().any(|p| p.ends_with(".output_per_year")),
+            "{stem}: no random output ({random:?})"
+        );
+        let price_process = case
+            .activities
+            .iter()
+            .flat_map(|a| &a.channels)
+            .any(|c| c.price_process.is_some());
+        assert!(
+            price_process || random.iter().any(|p| p.ends_with(".price")),
+            "{stem}: no random price ({random:?})"
+        );
+        assert!(
+            case.investments.iter().any(|i| i.cost.is_random()),
+            "{stem}: no investment cost risk"
+        );
+    }
+}
+
+#[test]
+fn rainfed_cases_have_a_drought_chain_and_non_farm_cases_none() {
+    for (stem, case) in all_cases() {
+        let d = case.risk.drought.as_ref();
+        if RAINFED.contains(&stem.as_str()) {
+            let d = d.unwrap_or_else(|| panic!("{stem}: rain-fed case without [risk.drought]"));
+            assert!(
+                (0.05..=0.35).contains(&d.stationary_share),
+                "{stem}: π_D {}",
+                d.stationary_share
+            );
+            assert!(d.yield_loss.is_random(), "{stem}: fixed drought loss");
+            let exposed = case
+                .activities
+                .iter()
+                .flat_map(|a| [&a.without, &a.with])
+                .flatten()
+                .any(|p| p.drought_exposure > 0.0);
+            assert!(exposed, "{stem}: drought reaches no path");
+        } else {
+            assert!(d.is_none(), "{stem}: a non-farm case with a drought chain");
+        }
+    }
+}
+
+#[test]
+fn drip_lowers_the_drought_exposure_of_every_honduran_crop() {
+    let cases = all_cases();
+    let (_, case) = cases
+        .iter()
+        .find(|(s, _)| s == "honduras-drip")
+        .expect("honduras-drip");
+    assert!(
+        case.risk.drought.is_some(),
+        "honduras-drip: no drought chain"
+    );
+    let mut compared = 0;
+    for a in &case.activities {
+        if let (Some(without), Some(with)) = (&a.without, &a.with) {
+            assert_eq!(
+                without.drought_exposure, 1.0,
+                "{}: rain-fed without path",
+                a.name
+            );
+            assert!(
+                with.drought_exposure < without.drought_exposure,
+                "{}: drip exposure {} not below rain-fed {}",
+                a.name,
+                with.drought_exposure,
+                without.drought_exposure
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 2, "tomato and plantain have both paths");
+}
+
+#[test]
+fn export_price_processes_keep_a_fixed_base_price() {
+    for (stem, case) in all_cases() {
+        for a in &case.activities {
+            for c in a.channels.iter().filter(|c| c.price_process.is_some()) {
+                assert!(
+                    !c.price.is_random(),
+                    "{stem}/{}/{}: a price process around a random price",
+                    a.name,
+                    c.name
+                );
+            }
+        }
+    }
+    let cases = all_cases();
+    for (stem, activity, channel) in [
+        ("kenya-avocado", "avocado", "exporter"),
+        ("mexico-coffee", "coffee", "coyote"),
+        ("indonesia-cocoa", "cocoa", "collector"),
+    ] {
+        let (_, case) = cases.iter().find(|(s, _)| s == stem).expect(stem);
+        let a = case
+            .activities
+            .iter()
+            .find(|a| a.name == activity)
+            .expect(activity);
+        let c = a.channel(channel).expect(channel);
+        assert!(
+            c.price_process.is_some(),
+            "{stem}/{channel}: no price process"
+        );
+    }
+}
+
+#[test]
+fn correlations_name_random_inputs_and_are_symmetric() {
+    for (stem, case) in all_cases() {
+        // validate() (inside all_cases) refuses unknown or fixed names; the
+        // test restates it from the data and adds symmetry and unit diagonal.
+        let c = case
+            .risk
+            .correlation
+            .as_ref()
+            .unwrap_or_else(|| panic!("{stem}: no [risk.correlation]"));
+        assert!(
+            c.names.len() >= 2,
+            "{stem}: fewer than two correlated inputs"
+        );
+        let params = case.params();
+        let path_of = |n: &str| -> String {
+            let (path, p) = params
+                .iter()
+                .find(|(_, p)| p.name.as_deref() == Some(n))
+                .unwrap_or_else(|| panic!("{stem}: correlation names unknown `{n}`"));
+            assert!(p.is_random(), "{stem}: `{n}` is fixed");
+            path.clone()
+        };
+        let paths: Vec<String> = c.names.iter().map(|n| path_of(n)).collect();
+        for (i, row) in c.matrix.iter().enumerate() {
+            assert_eq!(row[i], 1.0, "{stem}: diagonal [{i}][{i}]");
+            for (j, r) in row.iter().enumerate() {
+                assert_eq!(*r, c.matrix[j][i], "{stem}: [{i}][{j}] not symmetric");
+            }
+        }
+        // Rain-fed cases with a local price: a local yield and a local price
+        // (or input price) move against each other (F51).
+        if [
+            "guatemala-truck",
+            "honduras-drip",
+            "kenya-avocado",
+            "mozambique-oilseed",
+        ]
+        .contains(&stem.as_str())
+        {
+            let yield_vs_price = (0..paths.len()).any(|i| {
+                (0..paths.len()).any(|j| {
+                    paths[i].ends_with(".output_per_year")
+                        && (paths[j].ends_with(".price") || paths[j].ends_with(".unit_cost"))
+                        && c.matrix[i][j] < 0.0
+                })
+            });
+            assert!(
+                yield_vs_price,
+                "{stem}: no negative local yield–price pair ({paths:?})"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_unknown_correlation_name_is_rejected_by_name() {
+    let text =
+        honduras_text().replacen("\"tomato_price_packer\"]", "\"tomato_price_wholesale\"]", 1);
+    assert_ne!(text, honduras_text(), "mutation did not apply");
+    let msg = rejection(&text);
+    assert!(msg.contains("tomato_price_wholesale"), "{msg}");
+}
+
+// ---------------------------------------------------------------------------
 // Broken copies must fail, naming the field.
 
 fn honduras_text() -> String {
