@@ -17,7 +17,7 @@ use crate::engine::simulate::{simulate, Config, Prepared, Simulation, MAX_PATHS}
 use crate::{Error, Result};
 
 /// The metrics, in output order, with their table precision.
-pub const METRICS: [(&str, u8); 17] = [
+pub const METRICS: [(&str, u8); 19] = [
     ("pd_lifetime", 4),
     ("pd_annual", 4),
     ("pd_se", 4),
@@ -35,10 +35,12 @@ pub const METRICS: [(&str, u8); 17] = [
     ("p_below_subsistence", 4),
     ("p_below_subsistence_without", 4),
     ("dscr_p10", 3),
+    ("p_shortfall", 4),
+    ("p_shortfall_without", 4),
 ];
 
 /// The metric values of a summary, in [`METRICS`] order.
-pub fn metric_values(s: &CreditSummary) -> [Option<f64>; 17] {
+pub fn metric_values(s: &CreditSummary) -> [Option<f64>; 19] {
     [
         Some(s.pd_lifetime),
         Some(s.pd_annual),
@@ -56,7 +58,9 @@ pub fn metric_values(s: &CreditSummary) -> [Option<f64>; 17] {
         Some(s.ce_gain),
         Some(s.p_below_subsistence),
         Some(s.p_below_subsistence_without),
-        Some(s.dscr_p10),
+        Some(s.dscr_p10).filter(|d| d.is_finite()),
+        Some(s.p_shortfall),
+        Some(s.p_shortfall_without),
     ]
 }
 

@@ -676,10 +676,17 @@ pub struct CreditSummary {
     /// CRRA certainty equivalent of W with the investment and loan minus
     /// without (F31, F54).
     pub ce_gain: f64,
-    /// Share of paths below subsistence in some month, with.
+    /// Roy's safety-first probability (F33): share of paths whose
+    /// consumption capacity W falls below the subsistence line d, with
+    /// the investment and loan.
     pub p_below_subsistence: f64,
-    /// Share of paths below subsistence in some month, without.
+    /// The same without the investment and loan.
     pub p_below_subsistence_without: f64,
+    /// Share of paths with at least one month in which cash cannot cover
+    /// subsistence (a liquidity shortfall), with the investment and loan.
+    pub p_shortfall: f64,
+    /// The same without the investment and loan.
+    pub p_shortfall_without: f64,
     /// 10th percentile of the lowest annual DSCR; +∞ if nothing is due.
     pub dscr_p10: f64,
     /// Number of paths.
@@ -804,8 +811,22 @@ pub fn summarise(
         household_npv_p50: npv_q[1],
         household_npv_p95: npv_q[2],
         ce_gain,
-        p_below_subsistence: share(outcomes.iter().filter(|o| o.below_subsistence).count(), s),
+        p_below_subsistence: share(
+            outcomes
+                .iter()
+                .filter(|o| o.consumption_capacity < subsistence)
+                .count(),
+            s,
+        ),
         p_below_subsistence_without: share(
+            without
+                .iter()
+                .filter(|o| o.consumption_capacity < subsistence)
+                .count(),
+            without.len(),
+        ),
+        p_shortfall: share(outcomes.iter().filter(|o| o.below_subsistence).count(), s),
+        p_shortfall_without: share(
             without.iter().filter(|o| o.below_subsistence).count(),
             without.len(),
         ),
@@ -1154,6 +1175,48 @@ mod tests {
         // F25 annualisation over a two-year tenor.
         let s = summarise(&outcomes, &[], &loan, &lender, 2.0, 0.0, 2.0);
         assert!((s.pd_annual - (1.0 - 0.7f64.sqrt())).abs() < 1e-15);
+    }
+
+    /// methods.md test 7: W ~ N(1000, 400²) gives P(W < 500) = 10.565%;
+    /// the safety-first probability is read from W against the subsistence
+    /// line, separately from monthly liquidity shortfalls.
+    #[test]
+    fn safety_first_probability_reads_w_against_the_subsistence_line() {
+        let (loan, mut outcomes) = homogeneous(0, 20_000, CollateralKind::None);
+        let n = outcomes.len();
+        let mut without = Vec::new();
+        for (i, o) in outcomes.iter_mut().enumerate() {
+            let w = 1000.0 + 400.0 * crate::math::stats::norm_inv((i as f64 + 0.5) / n as f64);
+            o.consumption_capacity = w;
+            o.below_subsistence = i % 4 == 0;
+            without.push(WithoutOutcome {
+                below_subsistence: false,
+                consumption_capacity: w + 1000.0,
+                npv: 0.0,
+            });
+        }
+        let s = summarise(
+            &outcomes,
+            &without,
+            &loan,
+            &Lender::default(),
+            2.0,
+            500.0,
+            1.0,
+        );
+        assert!(
+            (s.p_below_subsistence - 0.10565).abs() < 1e-4,
+            "{}",
+            s.p_below_subsistence
+        );
+        // W + 1000 ~ N(2000, 400²): P(< 500) = 8.84e-5 (Python statistics.NormalDist(2000, 400).cdf(500)).
+        assert!(
+            (s.p_below_subsistence_without - 8.842e-5).abs() < 5e-5,
+            "{}",
+            s.p_below_subsistence_without
+        );
+        assert_eq!(s.p_shortfall, 0.25);
+        assert_eq!(s.p_shortfall_without, 0.0);
     }
 
     #[test]
