@@ -19,7 +19,6 @@ use rand_distr::StandardNormal;
 use crate::domain::case::{Drought, PriceProcess};
 use crate::domain::param::Param;
 use crate::math::copula::{Copula, Repair};
-use crate::math::stats::norm_cdf;
 use crate::Result;
 
 /// Index of a model input in [`Inputs`].
@@ -49,6 +48,7 @@ struct Process {
 #[derive(Debug, Clone)]
 pub struct Inputs {
     params: Vec<Param>,
+    random: Vec<bool>,
     labels: Vec<String>,
     years: usize,
     drought: Option<DroughtChain>,
@@ -62,6 +62,9 @@ pub struct Inputs {
 pub struct Scenario {
     years: usize,
     values: Vec<f64>,
+    /// Scratch: this year's normal scores, and the copula's share of them.
+    z: Vec<f64>,
+    w: Vec<f64>,
     /// Whether each project year is a drought year.
     pub dry: Vec<bool>,
     multipliers: Vec<f64>,
@@ -93,6 +96,7 @@ impl Inputs {
     pub fn new(years: usize) -> Inputs {
         Inputs {
             params: Vec::new(),
+            random: Vec::new(),
             labels: Vec::new(),
             years: years.max(1),
             drought: None,
@@ -105,6 +109,7 @@ impl Inputs {
     /// Registers an input under a label (its key path) and returns its slot.
     pub fn add(&mut self, label: impl Into<String>, param: &Param) -> Slot {
         self.params.push(param.clone());
+        self.random.push(param.is_random());
         self.labels.push(label.into());
         self.params.len() - 1
     }
@@ -205,6 +210,8 @@ impl Inputs {
         Scenario {
             years: self.years,
             values: vec![0.0; self.params.len() * self.years],
+            z: vec![0.0; self.params.len()],
+            w: vec![0.0; self.copula.as_ref().map_or(0, |(c, _)| c.dim())],
             dry: vec![false; self.years],
             multipliers: vec![1.0; self.processes.len() * self.years],
         }
@@ -216,9 +223,9 @@ impl Inputs {
     pub fn sample(&self, seed: u64, path: u64, pins: &[(Slot, f64)], out: &mut Scenario) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(path);
-        let n = self.params.len();
-        let mut z = vec![0.0; n];
-        let mut w = vec![0.0; self.copula.as_ref().map_or(0, |(c, _)| c.dim())];
+        let mut z = std::mem::take(&mut out.z);
+        let mut w = std::mem::take(&mut out.w);
+        z.resize(self.params.len(), 0.0);
         for year in 0..self.years {
             // One standard normal per input per year, always drawn, so that
             // pinning or fixing one input never shifts another's draws.
@@ -226,6 +233,7 @@ impl Inputs {
                 *zi = rng.sample(StandardNormal);
             }
             if let Some((copula, slots)) = &self.copula {
+                w.resize(copula.dim(), 0.0);
                 for (wi, &s) in w.iter_mut().zip(slots) {
                     *wi = z[s];
                 }
@@ -235,18 +243,18 @@ impl Inputs {
                 }
             }
             for (slot, p) in self.params.iter().enumerate() {
-                let u = pins
-                    .iter()
-                    .find(|(s, _)| *s == slot)
-                    .map_or_else(|| norm_cdf(z[slot]), |(_, u)| *u);
-                let u = u.clamp(1e-12, 1.0 - 1e-12);
-                out.values[slot * self.years + year] = if p.is_random() {
-                    p.dist.quantile(u)
-                } else {
+                let value = if !self.random[slot] {
                     p.base()
+                } else if let Some((_, u)) = pins.iter().find(|(s, _)| *s == slot) {
+                    p.dist.quantile(u.clamp(1e-12, 1.0 - 1e-12))
+                } else {
+                    p.dist.from_normal_score(z[slot])
                 };
+                out.values[slot * self.years + year] = value;
             }
         }
+        out.z = z;
+        out.w = w;
         match &self.drought {
             Some(d) => {
                 let mut dry = rng.random::<f64>() < d.stationary_share;
