@@ -18,6 +18,7 @@ use rand_distr::StandardNormal;
 
 use crate::domain::case::{Drought, PriceProcess};
 use crate::domain::param::Param;
+use crate::math::dist::Dist;
 use crate::math::copula::{Copula, Repair};
 use crate::Result;
 
@@ -49,6 +50,8 @@ struct Process {
 pub struct Inputs {
     params: Vec<Param>,
     random: Vec<bool>,
+    /// Whether the input is drawn as a normal score rather than a uniform.
+    normal_score: Vec<bool>,
     labels: Vec<String>,
     years: usize,
     drought: Option<DroughtChain>,
@@ -97,6 +100,7 @@ impl Inputs {
         Inputs {
             params: Vec::new(),
             random: Vec::new(),
+            normal_score: Vec::new(),
             labels: Vec::new(),
             years: years.max(1),
             drought: None,
@@ -110,6 +114,7 @@ impl Inputs {
     pub fn add(&mut self, label: impl Into<String>, param: &Param) -> Slot {
         self.params.push(param.clone());
         self.random.push(param.is_random());
+        self.normal_score.push(matches!(param.dist, Dist::Normal { .. } | Dist::LogNormal { .. }));
         self.labels.push(label.into());
         self.params.len() - 1
     }
@@ -153,6 +158,9 @@ impl Inputs {
             })
             .collect();
         let (copula, repair) = Copula::new(matrix)?;
+        for &s in &slots {
+            self.normal_score[s] = true;
+        }
         self.copula = Some((copula, slots));
         self.repair = repair.clone();
         Ok(repair)
@@ -227,10 +235,13 @@ impl Inputs {
         let mut w = std::mem::take(&mut out.w);
         z.resize(self.params.len(), 0.0);
         for year in 0..self.years {
-            // One standard normal per input per year, always drawn, so that
-            // pinning or fixing one input never shifts another's draws.
-            for zi in z.iter_mut() {
-                *zi = rng.sample(StandardNormal);
+            // One draw per input per year, always made, so that pinning or
+            // fixing one input never shifts another's draws.
+            // Inputs that need a normal score (normal and lognormal inputs,
+            // and any input in the copula) get a standard normal; the rest
+            // a uniform, which their quantile function takes directly.
+            for (zi, normal) in z.iter_mut().zip(&self.normal_score) {
+                *zi = if *normal { rng.sample(StandardNormal) } else { rng.random::<f64>() };
             }
             if let Some((copula, slots)) = &self.copula {
                 w.resize(copula.dim(), 0.0);
@@ -247,8 +258,10 @@ impl Inputs {
                     p.base()
                 } else if let Some((_, u)) = pins.iter().find(|(s, _)| *s == slot) {
                     p.dist.quantile(u.clamp(1e-12, 1.0 - 1e-12))
-                } else {
+                } else if self.normal_score[slot] {
                     p.dist.from_normal_score(z[slot])
+                } else {
+                    p.dist.quantile(z[slot].clamp(1e-12, 1.0 - 1e-12))
                 };
                 out.values[slot * self.years + year] = value;
             }

@@ -69,8 +69,12 @@ pub struct Pert {
     table: Vec<f64>,
 }
 
-/// Grid size of the PERT quantile table.
-const PERT_GRID: usize = 512;
+/// Cells of the PERT quantile table, evenly spaced in probability. Linear
+/// interpolation is exact to ~1e-6 of the range inside the table; only the
+/// two end cells (1/2048 of the probability each) see the steeper
+/// u^(1/α) shape of the Beta tails, which moves the mean by far less than
+/// one part in a million of the range.
+const PERT_GRID: usize = 2048;
 
 impl Pert {
     /// A PERT on `[min, max]` with `mode`; requires `min ≤ mode ≤ max`.
@@ -78,17 +82,12 @@ impl Pert {
         let (a1, a2) = pert_shape(min, mode, max);
         let table = if max > min {
             (0..=PERT_GRID)
-                .map(|k| min + (max - min) * beta_inv(grid_u(k), a1, a2))
+                .map(|k| min + (max - min) * beta_inv(k as f64 / PERT_GRID as f64, a1, a2))
                 .collect()
         } else {
             vec![min; PERT_GRID + 1]
         };
-        Pert {
-            min,
-            mode,
-            max,
-            table,
-        }
+        Pert { min, mode, max, table }
     }
 
     /// The shape parameters (α₁, α₂) of F47.
@@ -96,22 +95,13 @@ impl Pert {
         pert_shape(self.min, self.mode, self.max)
     }
 
+    #[inline]
     fn quantile(&self, u: f64) -> f64 {
-        // Invert the grid u_k = (1 − cos(πk/N))/2 to find the cell.
-        let x = (1.0 - 2.0 * u).clamp(-1.0, 1.0).acos() / std::f64::consts::PI * PERT_GRID as f64;
-        let k = (x.floor() as usize).min(PERT_GRID - 1);
-        let (u0, u1) = (grid_u(k), grid_u(k + 1));
-        let w = if u1 > u0 {
-            ((u - u0) / (u1 - u0)).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
+        let x = u.clamp(0.0, 1.0) * PERT_GRID as f64;
+        let k = (x as usize).min(PERT_GRID - 1);
+        let w = x - k as f64;
         self.table[k] + w * (self.table[k + 1] - self.table[k])
     }
-}
-
-fn grid_u(k: usize) -> f64 {
-    0.5 * (1.0 - (std::f64::consts::PI * k as f64 / PERT_GRID as f64).cos())
 }
 
 fn pert_shape(min: f64, mode: f64, max: f64) -> (f64, f64) {
