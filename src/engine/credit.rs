@@ -139,9 +139,29 @@ pub struct LoanPlan {
     pub recovery_haircut: f64,
     /// Months from default to recovery.
     pub recovery_delay_months: u32,
+    /// The lender's annualised IRR when every instalment is paid when due:
+    /// what most paths earn, solved once instead of once per path.
+    pub on_schedule_irr: Option<f64>,
 }
 
 impl LoanPlan {
+    /// The lender's flows when every instalment is paid when due.
+    fn on_schedule_flows(&self) -> Vec<f64> {
+        let mut flows = self.due.clone();
+        if let Some(f) = flows.first_mut() {
+            *f -= self.lender_outlay;
+        }
+        flows
+    }
+
+    /// Sets [`LoanPlan::on_schedule_irr`] from the other fields.
+    #[must_use]
+    pub fn with_on_schedule_irr(mut self) -> LoanPlan {
+        self.on_schedule_irr = lender_irr_monthly(&self.on_schedule_flows(), self.monthly_rate)
+            .map(|m| (1.0 + m).powi(12) - 1.0);
+        self
+    }
+
     /// The plan of `schedule`, which `product` produced.
     #[must_use]
     pub fn from_schedule(product: &Product, schedule: &Schedule) -> LoanPlan {
@@ -174,7 +194,9 @@ impl LoanPlan {
             collateral: product.collateral.kind,
             recovery_haircut: product.collateral.recovery_haircut.map_or(0.0, to_f64),
             recovery_delay_months: product.collateral.recovery_delay_months,
+            on_schedule_irr: None,
         }
+        .with_on_schedule_irr()
     }
 
     /// Month of the last due date.
@@ -605,7 +627,11 @@ pub fn evaluate_path(h: &HouseholdPath, loan: &LoanPlan, lender: &Lender) -> Pat
         recovery_pv,
         promised_pv,
         received_pv,
-        lender_irr: lender_irr_monthly(&acc.lender, i).map(|m| (1.0 + m).powi(12) - 1.0),
+        lender_irr: if acc.default.is_none() && acc.months_in_arrears == 0 {
+            loan.on_schedule_irr
+        } else {
+            lender_irr_monthly(&acc.lender, i).map(|m| (1.0 + m).powi(12) - 1.0)
+        },
         min_annual_dscr: min_annual_dscr(h, loan),
         below_subsistence: acc.below_subsistence,
         household_npv,
@@ -867,7 +893,9 @@ mod tests {
             collateral,
             recovery_haircut: 0.4,
             recovery_delay_months: 0,
+            on_schedule_irr: None,
         }
+        .with_on_schedule_irr()
     }
 
     /// n monthly instalments of `each`, starting in month 1.
@@ -1217,6 +1245,21 @@ mod tests {
         );
         assert_eq!(s.p_shortfall, 0.25);
         assert_eq!(s.p_shortfall_without, 0.0);
+    }
+
+    /// The cached on-schedule IRR is what solving a path paid on schedule gives.
+    #[test]
+    fn on_schedule_irr_matches_a_path_paid_when_due() {
+        let mut loan = plan(level(12, 100.0), CollateralKind::None);
+        loan.lender_outlay = 1150.0;
+        let loan = loan.with_on_schedule_irr();
+        let o = outcome(&Flows::new(vec![1000.0; 16], &loan), &loan);
+        assert!(!o.defaulted && o.months_in_arrears == 0);
+        let mut flows = vec![-1150.0];
+        flows.extend([100.0; 12]);
+        let m = tvm::irr(&flows).unique().unwrap();
+        assert!((o.lender_irr.unwrap() - ((1.0 + m).powi(12) - 1.0)).abs() < 1e-12);
+        assert!(loan.on_schedule_irr.unwrap() > 0.0);
     }
 
     #[test]

@@ -18,8 +18,8 @@ use rand_distr::StandardNormal;
 
 use crate::domain::case::{Drought, PriceProcess};
 use crate::domain::param::Param;
-use crate::math::dist::Dist;
 use crate::math::copula::{Copula, Repair};
+use crate::math::dist::Dist;
 use crate::Result;
 
 /// Index of a model input in [`Inputs`].
@@ -114,7 +114,10 @@ impl Inputs {
     pub fn add(&mut self, label: impl Into<String>, param: &Param) -> Slot {
         self.params.push(param.clone());
         self.random.push(param.is_random());
-        self.normal_score.push(matches!(param.dist, Dist::Normal { .. } | Dist::LogNormal { .. }));
+        self.normal_score.push(matches!(
+            param.dist,
+            Dist::Normal { .. } | Dist::LogNormal { .. }
+        ));
         self.labels.push(label.into());
         self.params.len() - 1
     }
@@ -241,7 +244,11 @@ impl Inputs {
             // and any input in the copula) get a standard normal; the rest
             // a uniform, which their quantile function takes directly.
             for (zi, normal) in z.iter_mut().zip(&self.normal_score) {
-                *zi = if *normal { rng.sample(StandardNormal) } else { rng.random::<f64>() };
+                *zi = if *normal {
+                    rng.sample(StandardNormal)
+                } else {
+                    rng.random::<f64>()
+                };
             }
             if let Some((copula, slots)) = &self.copula {
                 w.resize(copula.dim(), 0.0);

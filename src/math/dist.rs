@@ -87,7 +87,12 @@ impl Pert {
         } else {
             vec![min; PERT_GRID + 1]
         };
-        Pert { min, mode, max, table }
+        Pert {
+            min,
+            mode,
+            max,
+            table,
+        }
     }
 
     /// The shape parameters (α₁, α₂) of F47.
@@ -280,14 +285,20 @@ mod tests {
     fn normal_scores_map_like_quantiles_of_their_probability() {
         let dists = [
             Dist::Normal { mean: 3.0, sd: 2.0 },
-            Dist::LogNormal { mean: 60.0, sigma: 0.25 },
+            Dist::LogNormal {
+                mean: 60.0,
+                sigma: 0.25,
+            },
             Dist::Pert(Pert::new(80.0, 100.0, 150.0)),
             Dist::Uniform { min: 1.0, max: 2.0 },
         ];
         for d in &dists {
             for z in [-2.5, -1.0, 0.0, 0.7, 2.0] {
                 let u = crate::math::stats::norm_cdf(z);
-                assert!((d.from_normal_score(z) - d.quantile(u)).abs() < 1e-6 * d.mean().abs().max(1.0), "{d:?} {z}");
+                assert!(
+                    (d.from_normal_score(z) - d.quantile(u)).abs() < 1e-6 * d.mean().abs().max(1.0),
+                    "{d:?} {z}"
+                );
             }
         }
     }
