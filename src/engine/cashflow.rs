@@ -345,7 +345,8 @@ impl CaseModel {
             if let (Some(c), false) = (cert, converted) {
                 output *= 1.0 - c.dip;
             }
-            for (k, c) in a.channels.iter().enumerate() {
+            // Most months of a seasonal crop sell nothing.
+            for (k, c) in a.channels.iter().enumerate().filter(|_| output > 0.0) {
                 if shares[k] <= 0.0 {
                     continue;
                 }
