@@ -203,3 +203,126 @@ fn sensitivity_reports_a_sorted_tornado_and_switching_values() {
     let switching = v["switching"].as_array().unwrap();
     assert!(!switching.is_empty());
 }
+
+/// Bad risk parameters name the file, line and field.
+#[test]
+fn bad_risk_parameters_name_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string("data/cases/kenya-avocado.toml").unwrap();
+    let case = |name: &str, text: String| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let run = |path: &str| {
+        terrace()
+            .args([
+                "simulate",
+                path,
+                "--product",
+                "products/orchard-84m-gestation.toml",
+                "--paths",
+                "10",
+            ])
+            .assert()
+            .code(2)
+    };
+
+    // min > mode in a PERT.
+    let i = good.find("dist = \"pert\"").unwrap();
+    let min_at = i + good[i..].find("min = ").unwrap() + "min = ".len();
+    let end = min_at + good[min_at..].find(',').unwrap();
+    let p = case(
+        "pert.toml",
+        format!("{}999999{}", &good[..min_at], &good[end..]),
+    );
+    run(&p)
+        .stderr(predicate::str::contains("pert.toml, line"))
+        .stderr(predicate::str::contains("investment[0].cost"))
+        .stderr(predicate::str::contains("min ≤ mode ≤ max"));
+
+    // A negative standard deviation and probabilities outside [0, 1].
+    let p = case(
+        "sd.toml",
+        good.replacen(
+            "price = 56.0",
+            "price = { dist = \"normal\", mean = 56, sd = -3 }",
+            1,
+        ),
+    );
+    run(&p)
+        .stderr(predicate::str::contains("sd.toml, line"))
+        .stderr(predicate::str::contains("`sd` must be ≥ 0"));
+    let p = case(
+        "prob.toml",
+        good.replacen(
+            "price = 56.0",
+            "price = { dist = \"discrete\", values = [30, 40], probabilities = [1.2, -0.2] }",
+            1,
+        ),
+    );
+    run(&p).stderr(predicate::str::contains("probabilities must be in [0, 1]"));
+
+    // A correlation outside [-1, 1], and a matrix of the wrong size.
+    let m = good.find("matrix = [").unwrap();
+    let row = m + good[m..].find("[1.0, ").unwrap();
+    let p = case(
+        "corr.toml",
+        format!(
+            "{}[1.0, 1.7{}",
+            &good[..row],
+            &good[row + "[1.0, 0.8".len()..]
+        ),
+    );
+    run(&p)
+        .stderr(predicate::str::contains("corr.toml, line"))
+        .stderr(predicate::str::contains("risk.correlation.matrix[0][1]"))
+        .stderr(predicate::str::contains("[-1, 1]"));
+    let names = good.find("names = [").unwrap() + "names = [".len();
+    let hass = good
+        .find("name = \"hass_yield\"")
+        .map(|_| "\"hass_yield\", ")
+        .unwrap();
+    let p = case(
+        "size.toml",
+        format!("{}{hass}{}", &good[..names], &good[names..]),
+    );
+    run(&p).stderr(predicate::str::contains("risk.correlation"));
+
+    // A drought persistence that no stationary share allows.
+    let p = case(
+        "drought.toml",
+        good.replacen("p_dry_to_dry = ", "p_dry_to_dry = 1.5 #", 1),
+    );
+    run(&p).stderr(predicate::str::contains("drought.p_dry_to_dry"));
+}
+
+/// A correlation matrix that is not positive semi-definite is repaired,
+/// and the repair is reported rather than silently applied.
+#[test]
+fn a_non_psd_correlation_matrix_is_repaired_and_reported() {
+    let good = std::fs::read_to_string("data/cases/kenya-avocado.toml").unwrap();
+    let start = good.find("matrix = [").unwrap();
+    let end = start + good[start..].find("\n]\n").unwrap() + 3;
+    let bad = "matrix = [\n  [1.0, 0.9, 0.9, 0.0, 0.0],\n  [0.9, 1.0, -0.9, 0.0, 0.0],\n  [0.9, -0.9, 1.0, 0.0, 0.0],\n  [0.0, 0.0, 0.0, 1.0, 0.0],\n  [0.0, 0.0, 0.0, 0.0, 1.0],\n]\n";
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("nonpsd.toml");
+    std::fs::write(&p, format!("{}{bad}{}", &good[..start], &good[end..])).unwrap();
+    let v = simulate_json(&[
+        p.to_str().unwrap(),
+        "--product",
+        "products/orchard-84m-gestation.toml",
+        "--paths",
+        "50",
+    ]);
+    let note = v["correlation_repair"].as_str().expect("a repair note");
+    assert!(note.contains("not positive semi-definite"), "{note}");
+    let v = simulate_json(&[
+        "data/cases/kenya-avocado.toml",
+        "--product",
+        "products/orchard-84m-gestation.toml",
+        "--paths",
+        "50",
+    ]);
+    assert!(v["correlation_repair"].is_null());
+}

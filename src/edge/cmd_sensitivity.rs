@@ -57,7 +57,11 @@ pub fn run(args: &SensitivityArgs) -> Result<Outcome> {
             writeln!(out)?;
             t.write_aligned(out)?;
             writeln!(out)?;
-            writeln!(out, "switching values: change from base at which project NPV = 0 and lowest annual DSCR = 1")?;
+            writeln!(
+                out,
+                "switching values: % change from base at which project NPV = 0 and the lowest annual DSCR = 1 \
+                 (searched from −100% to +900%; - = no switch in that range)"
+            )?;
             writeln!(out)?;
             s.write_aligned(out)
         })(),

@@ -143,6 +143,48 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     offset
 }
 
+/// The path of the table in force at the end of `text`, with array-of-tables
+/// indices: after the second `[[activity]]` and a `[activity.with]`, it is
+/// `activity[1].with`.
+fn table_path_before(text: &str) -> Option<String> {
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut current: Option<String> = None;
+    for l in text.lines() {
+        let l = l.trim();
+        if !l.starts_with('[') {
+            continue;
+        }
+        let array = l.starts_with("[[");
+        let name: String = l
+            .trim_start_matches('[')
+            .split(']')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        if array {
+            let nested = format!("{name}.");
+            counts.retain(|k, _| !k.starts_with(&nested));
+            *counts.entry(name.clone()).or_insert(0) += 1;
+        }
+        let mut path = String::new();
+        let mut prefix = String::new();
+        for part in name.split('.') {
+            if !prefix.is_empty() {
+                prefix.push('.');
+                path.push('.');
+            }
+            prefix.push_str(part);
+            path.push_str(part);
+            if let Some(n) = counts.get(&prefix) {
+                path.push_str(&format!("[{}]", n - 1));
+            }
+        }
+        current = Some(path);
+    }
+    current
+}
+
 /// The key path of the `key = value` line holding `offset`, prefixed by the
 /// enclosing `[table]` header. A heuristic on the raw text (good for the
 /// flat files terrace reads); `None` when the line is not a key/value line.
@@ -156,17 +198,7 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     if key.is_empty() || key.starts_with('#') || key.starts_with('[') {
         return None;
     }
-    let header = text[..line_start].lines().rev().find_map(|l| {
-        let l = l.trim();
-        (l.starts_with('[') && !l.starts_with("[[")).then(|| {
-            l.trim_start_matches('[')
-                .split(']')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string()
-        })
-    });
+    let header = table_path_before(&text[..line_start]);
     Some(match header {
         Some(h) if !h.is_empty() => format!("{h}.{key}"),
         _ => key.to_string(),
@@ -178,6 +210,24 @@ mod tests {
     use super::*;
 
     const TEXT: &str = "id = \"x\"\ntenor_months = 12\nharvest_weights = [\n  0.7,\n  0.3,\n]\n\n[collateral]\nkind = \"none\"\nrecovery_haircut = 0.4\n";
+
+    #[test]
+    fn table_paths_count_arrays_of_tables() {
+        let text = "[[investment]]\ncost = 1\n[[investment]]\ncost = 2\n[[activity]]\n[[activity.channel]]\n[[activity]]\n[activity.with]\n[[activity.channel]]\n[[activity.channel]]\n";
+        assert_eq!(
+            table_path_before(&text[..text.find("cost = 2").unwrap()]).as_deref(),
+            Some("investment[1]")
+        );
+        assert_eq!(
+            table_path_before(&text[..text.find("[activity.with]").unwrap() + 16]).as_deref(),
+            Some("activity[1].with")
+        );
+        assert_eq!(
+            table_path_before(text).as_deref(),
+            Some("activity[1].channel[1]")
+        );
+        assert_eq!(table_path_before("x = 1\n"), None);
+    }
 
     #[test]
     fn finds_lines_of_top_level_nested_and_array_keys() {
