@@ -58,12 +58,15 @@
 //!   no delay: month τ's flows have happened) the household's flows
 //!   revert to the *without* path (it no longer owns the items: enterprise
 //!   cash without the investment, no further capital flows).
-//!   `group-guarantee`: `group_recovery_share` × EAD at τ + delay, paid by
-//!   the group, which the borrower then owes. `none`:
-//!   `unsecured_recovery_share` × EAD at τ + delay, collected from the
-//!   household's other assets. Either way the amount leaves the
-//!   household's cash when the lender receives it (no earlier than τ + 1),
-//!   so a default is never a windfall for the household.
+//!   `group-guarantee`: the lender recovers `group_recovery_share` × EAD
+//!   at τ + delay from the group; `none`: `unsecured_recovery_share` × EAD
+//!   from collection. Either way the household bears the whole EAD at
+//!   τ + delay (no earlier than τ + 1): the group it owes under joint
+//!   liability, or collectors and lost assets. What the lender does not
+//!   get is deadweight (collection costs, the group's loss). So default is
+//!   no windfall for the household: it owes what repaying would have cost,
+//!   less only the time value of arrears (which carry no penalty interest),
+//!   and more when its cash cannot cover the claim and consumption is cut.
 //!   `recovery_pv` is discounted to τ at the contract's monthly rate.
 //! * **Lender flows.** −lender_outlay at 0, then payments, savings set
 //!   off and recoveries as inflows. `promised_pv` = PV at the contract monthly rate (annual
@@ -521,15 +524,17 @@ fn run_account(h: &HouseholdPath, loan: &LoanPlan, lender: &Lender) -> Account {
                     } else {
                         lender.unsecured_recovery_share
                     };
-                    let recovery = share * ead;
-                    // What is recovered comes, in the end, from the
-                    // household: the group that paid is owed, collectors
-                    // take other assets. It leaves the household's cash
-                    // when the lender receives it (the month after default
-                    // at the earliest, since this month's account is
-                    // closed), so default is never a windfall.
-                    add_at(&mut pending, recovery_month.max(t + 1), -recovery);
-                    recovery
+                    // The debt does not vanish: under joint liability the
+                    // group pays and the borrower owes it the whole claim;
+                    // without collateral, collectors, relatives and lost
+                    // assets take it. The household bears the full EAD when
+                    // the lender recovers (the month after default at the
+                    // earliest, this month's account being closed); the
+                    // lender sees only its recovery share, the rest being
+                    // collection cost and the group's loss. Default is
+                    // never a windfall for the household.
+                    add_at(&mut pending, recovery_month.max(t + 1), -ead);
+                    share * ead
                 }
             };
             add_at(&mut lender_flows, recovery_month, recovery);
@@ -1247,6 +1252,44 @@ mod tests {
         assert_eq!(s.p_shortfall_without, 0.0);
     }
 
+    /// Defaulting under a group guarantee does not leave the household
+    /// better off than repaying: the whole claim is collected.
+    #[test]
+    fn default_is_never_a_windfall_for_the_household() {
+        let loan = plan(level(12, 100.0), CollateralKind::GroupGuarantee);
+        // Income pays the first four instalments, then stops; a windfall
+        // arrives after the loan's term.
+        let mut income = vec![100.0; 5];
+        income.extend(vec![0.0; 8]);
+        income.extend(vec![3000.0; 3]);
+        let f = Flows::new(income, &loan);
+        // A lender that calls the loan at the first missed instalment, so
+        // the claim falls due no later than the instalments it replaces
+        // (arrears carry no penalty interest, so a slow default would
+        // defer payments for free).
+        let lender = Lender {
+            unlikely_to_pay_share: 0.01,
+            ..Lender::default()
+        };
+        let o = evaluate_path(&f.path(), &loan, &lender);
+        assert_eq!(o.default_month, Some(5));
+        // The same household repaying on schedule, at the path's 1%/month.
+        let repaid: Vec<f64> = (0..f.with.len())
+            .map(|t| {
+                f.with[t] + f.capital[t] - f.without[t]
+                    + if t == 0 { loan.net_disbursement } else { 0.0 }
+                    - loan.due_at(t)
+            })
+            .collect();
+        let repaid_npv = tvm::npv(0.01, &repaid);
+        assert!(
+            o.household_npv < repaid_npv,
+            "{} vs {}",
+            o.household_npv,
+            repaid_npv
+        );
+    }
+
     /// The cached on-schedule IRR is what solving a path paid on schedule gives.
     #[test]
     fn on_schedule_irr_matches_a_path_paid_when_due() {
@@ -1436,7 +1479,7 @@ mod tests {
             f.without = f.with.iter().map(|x| x * 0.5).collect();
             let acc = run_account(&f.path(), &loan, &Lender::default());
             let expected = buffer + acc.inflows + acc.interest - acc.consumed - acc.paid_total;
-            let scale = buffer + acc.inflows.abs() + acc.consumed + acc.paid_total + 1.0;
+            let scale = buffer + acc.inflows.abs() + acc.consumed.abs() + acc.paid_total + 1.0;
             prop_assert!((acc.final_cash - expected).abs() <= 1e-9 * scale);
             prop_assert!(acc.final_cash >= 0.0);
             // What the lender received is what was paid, set off and recovered.
