@@ -233,6 +233,13 @@ impl CaseModel {
 
     /// Evaluates the model on `s` into `f`, reusing its buffers.
     pub fn fill(&self, s: &Scenario, f: &mut CaseFlows) {
+        self.fill_with_mix(s, None, f);
+    }
+
+    /// As [`CaseModel::fill`], with the with-path channel mix of activity
+    /// `activity` replaced by `mix` (shares in the case file's channel
+    /// order): how channel-mix analysis evaluates a mix on a scenario.
+    pub fn fill_with_mix(&self, s: &Scenario, mix: Option<(usize, &[f64])>, f: &mut CaseFlows) {
         let n = self.months;
         f.start_month = self.start_month;
         f.start_year = self.start_year;
@@ -250,29 +257,19 @@ impl CaseModel {
         f.household_net.clear();
         f.household_net.resize(n, self.household_net);
         let drought_loss = self.inputs.drought_loss();
-        for a in &self.activities {
+        for (i, a) in self.activities.iter().enumerate() {
             if let Some(p) = &a.without {
-                self.add_path(
-                    a,
-                    p,
-                    None,
-                    s,
-                    drought_loss,
-                    &mut f.revenue_without,
-                    &mut f.cost_without,
-                );
+                let (revenue, cost) = (&mut f.revenue_without, &mut f.cost_without);
+                self.add_path(a, p, &p.mix, None, s, drought_loss, revenue, cost);
                 self.add_receivables(a, p, s, f);
             }
             if let Some(p) = &a.with {
-                self.add_path(
-                    a,
-                    p,
-                    a.cert.as_ref(),
-                    s,
-                    drought_loss,
-                    &mut f.revenue_with,
-                    &mut f.cost_with,
-                );
+                let mix = match mix {
+                    Some((k, m)) if k == i => m,
+                    _ => &p.mix,
+                };
+                let (revenue, cost) = (&mut f.revenue_with, &mut f.cost_with);
+                self.add_path(a, p, mix, a.cert.as_ref(), s, drought_loss, revenue, cost);
             }
         }
         for item in &self.items {
@@ -282,8 +279,8 @@ impl CaseModel {
 
     /// Each channel's share of output in `year` after grade limits: a graded
     /// channel keeps at most g of all output and passes the rest on.
-    fn allocate(a: &ActivityModel, p: &PathModel, s: &Scenario, year: usize, shares: &mut [f64]) {
-        shares.copy_from_slice(&p.mix);
+    fn allocate(a: &ActivityModel, mix: &[f64], s: &Scenario, year: usize, shares: &mut [f64]) {
+        shares.copy_from_slice(mix);
         for _ in 0..a.channels.len() {
             for (i, c) in a.channels.iter().enumerate() {
                 let g = s.value(c.grade, year).clamp(0.0, 1.0);
@@ -311,6 +308,7 @@ impl CaseModel {
         &self,
         a: &ActivityModel,
         p: &PathModel,
+        mix: &[f64],
         cert: Option<&CertModel>,
         s: &Scenario,
         drought_loss: Option<Slot>,
@@ -325,7 +323,7 @@ impl CaseModel {
         for t in 0..n {
             let year = t / 12;
             if t % 12 == 0 {
-                Self::allocate(a, p, s, year, &mut shares);
+                Self::allocate(a, mix, s, year, &mut shares);
                 for (pr, c) in prices.iter_mut().zip(&a.channels) {
                     *pr = Self::unit_price(c, s, year);
                 }
@@ -376,7 +374,7 @@ impl CaseModel {
     /// on both paths alike.
     fn add_receivables(&self, a: &ActivityModel, p: &PathModel, s: &Scenario, f: &mut CaseFlows) {
         let mut shares = vec![0.0; a.channels.len()];
-        Self::allocate(a, p, s, 0, &mut shares);
+        Self::allocate(a, &p.mix, s, 0, &mut shares);
         let annual_output = s.value(p.output, 0).max(0.0) * p.ramp_at(0);
         for (k, c) in a.channels.iter().enumerate() {
             let price = Self::unit_price(c, s, 0);
