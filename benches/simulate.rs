@@ -32,7 +32,7 @@ fn bench(c: &mut Criterion) {
         let cfg = Config {
             paths: PATHS,
             seed: 1,
-            pins: Vec::new(),
+            ..Config::default()
         };
         b.iter(|| simulate(&prep, &cfg, &|_| {}))
     });

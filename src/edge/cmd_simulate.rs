@@ -136,7 +136,7 @@ pub fn run(args: &SimulateArgs) -> Result<Outcome> {
     let cfg = Config {
         paths,
         seed,
-        pins: Vec::new(),
+        ..Config::default()
     };
     let sim = with_pool(paths, threads, || {
         simulate(&prep, &cfg, &|done| bar.set_position(done as u64))

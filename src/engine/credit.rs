@@ -707,6 +707,13 @@ pub struct CreditSummary {
     /// CRRA certainty equivalent of W with the investment and loan minus
     /// without (F31, F54).
     pub ce_gain: f64,
+    /// CRRA certainty equivalent of W with the investment and loan (per
+    /// month, F31).
+    pub ce: f64,
+    /// Mean of W with the investment and loan (per month).
+    pub w_mean: f64,
+    /// Standard deviation of W across paths.
+    pub w_sd: f64,
     /// Roy's safety-first probability (F33): share of paths whose
     /// consumption capacity W falls below the subsistence line d, with
     /// the investment and loan.
@@ -814,12 +821,20 @@ pub fn summarise(
     let floor = (0.01 * subsistence).max(1e-9);
     let w_with: Vec<f64> = outcomes.iter().map(|o| o.consumption_capacity).collect();
     let w_without: Vec<f64> = without.iter().map(|o| o.consumption_capacity).collect();
-    let ce_gain = if w_with.is_empty() || w_without.is_empty() {
+    let ce = if w_with.is_empty() {
         0.0
     } else {
         crra_certainty_equivalent(&w_with, gamma, floor)
-            - crra_certainty_equivalent(&w_without, gamma, floor)
     };
+    let ce_gain = if w_with.is_empty() || w_without.is_empty() {
+        0.0
+    } else {
+        ce - crra_certainty_equivalent(&w_without, gamma, floor)
+    };
+    let mut w_stats = Welford::new();
+    for w in &w_with {
+        w_stats.push(*w);
+    }
 
     let share = |k: usize, of: usize| k as f64 / of.max(1) as f64;
     let dscr: Vec<f64> = outcomes
@@ -842,6 +857,13 @@ pub fn summarise(
         household_npv_p50: npv_q[1],
         household_npv_p95: npv_q[2],
         ce_gain,
+        ce,
+        w_mean: w_stats.mean(),
+        w_sd: if w_stats.count() > 1 {
+            w_stats.sd()
+        } else {
+            0.0
+        },
         p_below_subsistence: share(
             outcomes
                 .iter()

@@ -67,6 +67,7 @@ pub fn tornado(prep: &Prepared, k: usize, paths: usize, seed: u64) -> Vec<Tornad
                     paths,
                     seed,
                     pins: vec![(slot, u)],
+                    ..Config::default()
                 };
                 simulate(prep, &cfg, &|_| {})
                     .products

@@ -29,7 +29,7 @@ pub const MAX_PATHS: usize = 1_000_000;
 const CHUNK: usize = 1024;
 
 /// A simulation request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     /// Number of paths.
     pub paths: usize,
@@ -37,6 +37,9 @@ pub struct Config {
     pub seed: u64,
     /// Inputs pinned at a cumulative probability (sensitivity analysis).
     pub pins: Vec<(Slot, f64)>,
+    /// Another with-path channel mix for one activity (channel analysis):
+    /// the activity's index and its shares in channel order.
+    pub mix: Option<(usize, Vec<f64>)>,
 }
 
 /// One product's simulated results.
@@ -157,7 +160,8 @@ pub fn simulate(prep: &Prepared, cfg: &Config, progress: &(dyn Fn(usize) + Sync)
                     prep.model
                         .inputs
                         .sample(cfg.seed, path as u64, &cfg.pins, &mut w.scenario);
-                    prep.model.fill(&w.scenario, &mut w.flows);
+                    let mix = cfg.mix.as_ref().map(|(a, m)| (*a, m.as_slice()));
+                    prep.model.fill_with_mix(&w.scenario, mix, &mut w.flows);
                     evaluate_scenario(prep, &w.flows, &mut w.with, &mut w.without)
                 },
             )
