@@ -157,6 +157,26 @@ impl LoanPlan {
         flows
     }
 
+    /// No loan: nothing lent, nothing due. The household pays for the
+    /// investment from its own cash.
+    #[must_use]
+    pub fn none() -> LoanPlan {
+        LoanPlan {
+            id: "none".to_string(),
+            principal: 0.0,
+            net_disbursement: 0.0,
+            lender_outlay: 0.0,
+            due: vec![0.0],
+            balance: vec![0.0],
+            savings_held: 0.0,
+            monthly_rate: 0.0,
+            collateral: CollateralKind::None,
+            recovery_haircut: 0.0,
+            recovery_delay_months: 0,
+            on_schedule_irr: None,
+        }
+    }
+
     /// Sets [`LoanPlan::on_schedule_irr`] from the other fields.
     #[must_use]
     pub fn with_on_schedule_irr(mut self) -> LoanPlan {

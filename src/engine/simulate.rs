@@ -18,6 +18,7 @@ use super::credit::{
 };
 use super::scenario::{Scenario, Slot};
 use crate::domain::case::Case;
+use crate::domain::lender::Lender;
 use crate::domain::product::Product;
 use crate::Result;
 
@@ -73,26 +74,39 @@ pub struct Prepared {
     buffer: f64,
     discount_monthly: f64,
     gamma: f64,
-    products: Vec<Product>,
+    lenders: Vec<Lender>,
 }
 
 impl Prepared {
     /// Compiles the case and schedules every product's loan on it.
     pub fn new(case: &Case, products: &[Product]) -> Result<Prepared> {
-        let model = CaseModel::compile(case)?;
         let loans = products
             .iter()
             .map(|p| Ok(LoanPlan::from_schedule(p, &case_schedule(case, p)?)))
             .collect::<Result<Vec<_>>>()?;
+        Self::with_loans(
+            case,
+            loans,
+            products.iter().map(|p| p.lender.clone()).collect(),
+        )
+    }
+
+    /// The household with the investment and no loan (it pays from its own
+    /// cash): one entry with id `none`.
+    pub fn without_loan(case: &Case) -> Result<Prepared> {
+        Self::with_loans(case, vec![LoanPlan::none()], vec![Lender::default()])
+    }
+
+    fn with_loans(case: &Case, loans: Vec<LoanPlan>, lenders: Vec<Lender>) -> Result<Prepared> {
         Ok(Prepared {
-            model,
+            model: CaseModel::compile(case)?,
             loans,
             other_income: case.household.other_income_per_month,
             subsistence: case.household.subsistence_per_month,
             buffer: case.household.cash_buffer,
             discount_monthly: super::appraisal::monthly_rate(case.discount_rate),
             gamma: case.household.risk_aversion,
-            products: products.to_vec(),
+            lenders,
         })
     }
 }
@@ -131,8 +145,8 @@ pub fn evaluate_scenario(
     let outcomes = prep
         .loans
         .iter()
-        .zip(&prep.products)
-        .map(|(loan, p)| evaluate_path(&h, loan, &p.lender))
+        .zip(&prep.lenders)
+        .map(|(loan, lender)| evaluate_path(&h, loan, lender))
         .collect();
     (evaluate_without(&h), outcomes)
 }
@@ -178,15 +192,15 @@ pub fn simulate(prep: &Prepared, cfg: &Config, progress: &(dyn Fn(usize) + Sync)
     let products = prep
         .loans
         .iter()
-        .zip(&prep.products)
+        .zip(&prep.lenders)
         .zip(&outcomes)
-        .map(|((loan, p), outs)| ProductRun {
-            id: p.id.clone(),
+        .map(|((loan, lender), outs)| ProductRun {
+            id: loan.id.clone(),
             summary: summarise(
                 outs,
                 &without,
                 loan,
-                &p.lender,
+                lender,
                 prep.gamma,
                 prep.subsistence,
                 loan.maturity() as f64 / 12.0,
