@@ -40,6 +40,9 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Tornado and switching values: which inputs move the results.
     Sensitivity(SensitivityArgs),
+    /// Channel mixes of the upgraded activity under each product: income,
+    /// certainty equivalent, PD; efficient mixes marked.
+    Channels(ChannelsArgs),
 }
 
 /// Where and how a command writes its result.
@@ -180,6 +183,40 @@ pub struct SensitivityArgs {
     pub out: OutputArgs,
 }
 
+/// Arguments of `terrace channels`.
+#[derive(Debug, Clone, Args)]
+pub struct ChannelsArgs {
+    /// Case file (TOML).
+    pub case: PathBuf,
+    /// A loan product file; repeat for several. Without one, the household
+    /// pays for the investment from its own cash.
+    #[arg(long, value_name = "FILE")]
+    pub product: Vec<PathBuf>,
+    /// Every `*.toml` product in a directory.
+    #[arg(long, value_name = "DIR")]
+    pub products: Option<PathBuf>,
+    /// The activity whose channels are mixed (default: the first whose
+    /// with-path can sell through two or more channels).
+    #[arg(long)]
+    pub activity: Option<String>,
+    /// Grid of shares: every mix whose shares are multiples of STEP.
+    #[arg(long, default_value = "0.1", conflicts_with = "mixes")]
+    pub step: String,
+    /// CSV of mixes instead of a grid: a header of channel names, one mix
+    /// per row.
+    #[arg(long, value_name = "FILE")]
+    pub mixes: Option<PathBuf>,
+    /// Annual PD ceiling for the recommended mix (F55 default 3%).
+    #[arg(long, default_value_t = 0.03)]
+    pub pd_max: f64,
+    /// Monte Carlo options.
+    #[command(flatten)]
+    pub mc: McArgs,
+    /// Output options.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
 /// Whether a command that finished had to reject some input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -205,6 +242,7 @@ pub fn main() -> i32 {
         Command::Appraise(a) => super::cmd_appraise::run(a),
         Command::Simulate(a) => super::cmd_simulate::run(a),
         Command::Sensitivity(a) => super::cmd_sensitivity::run(a),
+        Command::Channels(a) => super::cmd_channels::run(a),
     };
     match result {
         Ok(Outcome::Complete) => 0,

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod cmd_appraise;
+pub mod cmd_channels;
 pub mod cmd_flows;
 pub mod cmd_schedule;
 pub mod cmd_sensitivity;

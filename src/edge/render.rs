@@ -31,6 +31,8 @@ pub enum Cell {
     Num(f64, u8),
     /// An exact amount.
     Dec(Decimal),
+    /// A yes/no flag: `true`/`false` in CSV and JSON, `yes` or blank in tables.
+    Bool(bool),
     /// No value (an IRR that does not exist, a payback never reached).
     Empty,
 }
@@ -51,6 +53,7 @@ impl Cell {
             Cell::Int(i) => i.to_string(),
             Cell::Num(x, _) => x.to_string(),
             Cell::Dec(d) => d.to_string(),
+            Cell::Bool(b) => b.to_string(),
             Cell::Empty => String::new(),
         }
     }
@@ -58,6 +61,7 @@ impl Cell {
     fn table_text(&self) -> String {
         match self {
             Cell::Num(x, d) => format!("{x:.*}", *d as usize),
+            Cell::Bool(b) => if *b { "yes" } else { "" }.to_string(),
             Cell::Empty => "-".to_string(),
             other => other.csv_text(),
         }
@@ -70,6 +74,7 @@ impl Cell {
             Cell::Int(i) => Value::from(*i),
             Cell::Num(x, _) => Number::from_f64(*x).map_or(Value::Null, Value::Number),
             Cell::Dec(d) => decimal_json(*d),
+            Cell::Bool(b) => Value::Bool(*b),
             Cell::Empty => Value::Null,
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod appraisal;
 pub mod cashflow;
+pub mod channels;
 pub mod credit;
 pub mod flows;
 pub mod scenario;
