@@ -44,6 +44,11 @@ pub struct CaseFlows {
     /// Household income other than the case's activities, less subsistence
     /// consumption, every month.
     pub household_net: Vec<f64>,
+    /// The part of `revenue_with` paid through channels that deduct the
+    /// household's loan instalments at source (`deducts_repayment`), net of
+    /// input advances the same buyer deducts first; already included in
+    /// `revenue_with`.
+    pub revenue_deducting: Vec<f64>,
 }
 
 /// A case compiled for evaluation: static structure plus input slots.
@@ -92,6 +97,19 @@ struct ChannelModel {
     deductions: f64,
     paid_share: f64,
     delay: usize,
+    /// Units a year the channel takes at most.
+    cap: Option<f64>,
+    /// A guaranteed price replacing the drawn price.
+    contract: Option<f64>,
+    /// The spot alternative to the contract, with κ_f and κ_b (F39).
+    spot: Option<usize>,
+    side_selling_penalty: Option<f64>,
+    renege_margin: Option<f64>,
+    /// Share of the operating cost of its volume the buyer advances.
+    advance_share: f64,
+    /// Monthly growth factor of advances outstanding.
+    advance_growth: f64,
+    deducts_repayment: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -155,6 +173,17 @@ impl CaseModel {
                     deductions: c.transport_cost_per_unit_km * c.distance_km + c.fee_per_unit,
                     paid_share: 1.0 - c.nonpayment_probability,
                     delay: c.delay_months() as usize,
+                    cap: c.volume_cap_per_year,
+                    contract: c.contract_price,
+                    spot: c
+                        .spot_channel
+                        .as_ref()
+                        .and_then(|to| a.channels.iter().position(|x| &x.name == to)),
+                    side_selling_penalty: c.side_selling_penalty,
+                    renege_margin: c.buyer_renege_margin,
+                    advance_share: c.input_advance_share,
+                    advance_growth: (1.0 + c.input_advance_rate).powf(1.0 / 12.0),
+                    deducts_repayment: c.deducts_repayment,
                 })
                 .collect();
             let mut path = |label: &str, p: &Option<crate::domain::case::Path>| {
@@ -250,6 +279,7 @@ impl CaseModel {
             &mut f.cost_with,
             &mut f.capital,
             &mut f.asset_value,
+            &mut f.revenue_deducting,
         ] {
             v.clear();
             v.resize(n, 0.0);
@@ -260,7 +290,7 @@ impl CaseModel {
         for (i, a) in self.activities.iter().enumerate() {
             if let Some(p) = &a.without {
                 let (revenue, cost) = (&mut f.revenue_without, &mut f.cost_without);
-                self.add_path(a, p, &p.mix, None, s, drought_loss, revenue, cost);
+                self.add_path(a, p, &p.mix, None, s, drought_loss, revenue, cost, None);
                 self.add_receivables(a, p, s, f);
             }
             if let Some(p) = &a.with {
@@ -269,7 +299,18 @@ impl CaseModel {
                     _ => &p.mix,
                 };
                 let (revenue, cost) = (&mut f.revenue_with, &mut f.cost_with);
-                self.add_path(a, p, mix, a.cert.as_ref(), s, drought_loss, revenue, cost);
+                let deducting = Some(f.revenue_deducting.as_mut_slice());
+                self.add_path(
+                    a,
+                    p,
+                    mix,
+                    a.cert.as_ref(),
+                    s,
+                    drought_loss,
+                    revenue,
+                    cost,
+                    deducting,
+                );
             }
         }
         for item in &self.items {
@@ -277,28 +318,92 @@ impl CaseModel {
         }
     }
 
-    /// Each channel's share of output in `year` after grade limits: a graded
-    /// channel keeps at most g of all output and passes the rest on.
-    fn allocate(a: &ActivityModel, mix: &[f64], s: &Scenario, year: usize, shares: &mut [f64]) {
+    /// The intended mix after contracts are honoured or broken in `year`
+    /// (F39): a contracted channel's volume goes to its spot channel when
+    /// the spot net price exceeds the contract's by more than κ_f (the
+    /// farmer side-sells) or the contract's exceeds the spot's by more than
+    /// κ_b (the buyer reneges). `net[k]` is channel k's net price per unit
+    /// that year, premium included.
+    fn honour_contracts(a: &ActivityModel, mix: &[f64], net: &[f64], intended: &mut [f64]) {
+        intended.copy_from_slice(mix);
+        for (k, c) in a.channels.iter().enumerate() {
+            let (Some(_), Some(j)) = (c.contract, c.spot) else {
+                continue;
+            };
+            let side_sells = c
+                .side_selling_penalty
+                .is_some_and(|kf| net[j] - net[k] > kf);
+            let reneges = c.renege_margin.is_some_and(|kb| net[k] - net[j] > kb);
+            if side_sells || reneges {
+                intended[j] += intended[k];
+                intended[k] = 0.0;
+            }
+        }
+    }
+
+    /// Each channel's share of the year's `output` after grade limits and
+    /// volume caps (F36, F38): a channel keeps at most g of all output and
+    /// at most `cap` units, and passes the rest on to `rejects_to`. The
+    /// case validation makes every rejects chain acyclic and end at an
+    /// unlimited channel, so as many passes as channels settle it.
+    fn allocate(
+        a: &ActivityModel,
+        mix: &[f64],
+        s: &Scenario,
+        year: usize,
+        output: f64,
+        shares: &mut [f64],
+    ) {
         shares.copy_from_slice(mix);
         for _ in 0..a.channels.len() {
+            let mut moved = false;
             for (i, c) in a.channels.iter().enumerate() {
-                let g = s.value(c.grade, year).clamp(0.0, 1.0);
-                let excess = shares[i] - g;
-                if excess > 1e-12 {
-                    if let Some(j) = c.rejects_to {
-                        shares[i] -= excess;
-                        shares[j] += excess;
-                    }
+                let Some(j) = c.rejects_to else {
+                    continue;
+                };
+                let mut limit = s.value(c.grade, year).clamp(0.0, 1.0);
+                if let (Some(cap), true) = (c.cap, output > 0.0) {
+                    limit = limit.min(cap.max(0.0) / output);
                 }
+                let excess = shares[i] - limit;
+                if excess > 1e-12 {
+                    shares[i] = limit;
+                    shares[j] += excess;
+                    moved = true;
+                }
+            }
+            if !moved {
+                break;
             }
         }
     }
 
     fn unit_price(c: &ChannelModel, s: &Scenario, year: usize) -> f64 {
-        let mult = c.process.map_or(1.0, |k| s.multiplier(k, year));
-        let price = s.value(c.price, year).max(0.0) * mult;
+        let price = match c.contract {
+            Some(pc) => pc,
+            None => {
+                let mult = c.process.map_or(1.0, |k| s.multiplier(k, year));
+                s.value(c.price, year).max(0.0) * mult
+            }
+        };
         (price * c.pass_through - c.deductions) * c.paid_share
+    }
+
+    /// The certification premium per unit channel `k` adds in `year`.
+    fn premium(
+        cert: Option<&CertModel>,
+        converted: bool,
+        k: usize,
+        c: &ChannelModel,
+        s: &Scenario,
+        year: usize,
+    ) -> f64 {
+        match cert {
+            Some(cm) if converted && cm.channels[k] => {
+                s.value(cm.premium, year).max(0.0) * c.pass_through
+            }
+            _ => 0.0,
+        }
     }
 
     // `t` is the month of sale; receipts land at `t + delay`, so an index
@@ -314,16 +419,22 @@ impl CaseModel {
         drought_loss: Option<Slot>,
         revenue: &mut [f64],
         cost: &mut [f64],
+        mut deducting: Option<&mut [f64]>,
     ) {
         let n = revenue.len();
-        let mut shares = vec![0.0; a.channels.len()];
-        let mut prices = vec![0.0; a.channels.len()];
+        let k_n = a.channels.len();
+        let mut shares = vec![0.0; k_n];
+        let mut prices = vec![0.0; k_n];
+        let mut net = vec![0.0; k_n];
+        let mut intended = vec![0.0; k_n];
+        // Input advances outstanding with each buyer, interest included.
+        let mut advances = vec![0.0; k_n];
+        let any_advance = a.channels.iter().any(|c| c.advance_share > 0.0);
         let mut annual_output = 0.0;
         let mut annual_cost = 0.0;
         for t in 0..n {
             let year = t / 12;
             if t % 12 == 0 {
-                Self::allocate(a, mix, s, year, &mut shares);
                 for (pr, c) in prices.iter_mut().zip(&a.channels) {
                     *pr = Self::unit_price(c, s, year);
                 }
@@ -336,8 +447,27 @@ impl CaseModel {
                 annual_output = out;
                 annual_cost = s.value(p.fixed_cost, year).max(0.0)
                     + s.value(p.unit_cost, year).max(0.0) * out;
+                let converted = cert.is_none_or(|c| t >= c.conversion_months);
+                for (k, c) in a.channels.iter().enumerate() {
+                    net[k] = prices[k] + Self::premium(cert, converted, k, c, s, year);
+                }
+                Self::honour_contracts(a, mix, &net, &mut intended);
+                Self::allocate(a, &intended, s, year, annual_output, &mut shares);
             }
             let cm = (self.start_month as usize - 1 + t) % 12;
+            let month_cost = annual_cost * a.spend[cm];
+            let mut advanced = 0.0;
+            if any_advance {
+                for (k, c) in a.channels.iter().enumerate() {
+                    advances[k] *= c.advance_growth;
+                    if c.advance_share > 0.0 && shares[k] > 0.0 {
+                        let x = c.advance_share * shares[k] * month_cost;
+                        advances[k] += x;
+                        advanced += x;
+                    }
+                }
+            }
+            cost[t] -= month_cost - advanced;
             let converted = cert.is_none_or(|c| t >= c.conversion_months);
             let mut output = annual_output * a.harvest[cm];
             if let (Some(c), false) = (cert, converted) {
@@ -348,21 +478,28 @@ impl CaseModel {
                 if shares[k] <= 0.0 {
                     continue;
                 }
-                let mut price = prices[k];
-                if let (Some(cm), true) = (cert, converted) {
-                    if cm.channels[k] {
-                        price += s.value(cm.premium, year).max(0.0) * c.pass_through;
-                    }
-                }
+                let price = prices[k] + Self::premium(cert, converted, k, c, s, year);
                 let paid_at = t + c.delay;
                 if paid_at < n {
-                    revenue[paid_at] += output * shares[k] * price;
+                    let gross = output * shares[k] * price;
+                    // The buyer recovers its input advances from what it
+                    // owes for this delivery.
+                    let recovered = advances[k].min(gross.max(0.0));
+                    advances[k] -= recovered;
+                    revenue[paid_at] += gross;
+                    cost[paid_at] -= recovered;
+                    if let (Some(d), true) = (deducting.as_deref_mut(), c.deducts_repayment) {
+                        d[paid_at] += gross - recovered;
+                    }
                 }
             }
-            cost[t] -= annual_cost * a.spend[cm];
             if let Some(c) = cert {
                 cost[t] -= c.audit_per_month;
             }
+        }
+        // Advances no sale repaid are settled at the horizon.
+        if any_advance && n > 0 {
+            cost[n - 1] -= advances.iter().sum::<f64>();
         }
     }
 
@@ -371,19 +508,31 @@ impl CaseModel {
     /// payment delays; without them every case would show a spurious cash
     /// gap in its first months. Those sales were made before the
     /// investment, at year-0 levels of the without path, and are received
-    /// on both paths alike.
+    /// on both paths alike (input advances on them are taken as settled
+    /// before period 0).
     fn add_receivables(&self, a: &ActivityModel, p: &PathModel, s: &Scenario, f: &mut CaseFlows) {
-        let mut shares = vec![0.0; a.channels.len()];
-        Self::allocate(a, &p.mix, s, 0, &mut shares);
+        let k_n = a.channels.len();
+        let mut shares = vec![0.0; k_n];
+        let mut intended = vec![0.0; k_n];
+        let net: Vec<f64> = a
+            .channels
+            .iter()
+            .map(|c| Self::unit_price(c, s, 0))
+            .collect();
+        Self::honour_contracts(a, &p.mix, &net, &mut intended);
         let annual_output = s.value(p.output, 0).max(0.0) * p.ramp_at(0);
+        Self::allocate(a, &intended, s, 0, annual_output, &mut shares);
         for (k, c) in a.channels.iter().enumerate() {
-            let price = Self::unit_price(c, s, 0);
+            let price = net[k];
             for t in 0..c.delay.min(f.revenue_without.len()) {
                 // The sale was made `delay` months before period t.
                 let cm = (self.start_month as usize - 1 + t + 12 * c.delay - c.delay) % 12;
                 let receipt = annual_output * a.harvest[cm] * shares[k] * price;
                 f.revenue_without[t] += receipt;
                 f.revenue_with[t] += receipt;
+                if c.deducts_repayment {
+                    f.revenue_deducting[t] += receipt;
+                }
             }
         }
     }

@@ -29,6 +29,11 @@
 //!   the shortfall is consumption not made, and cash is set to 0, never
 //!   carried negative. Then `paid_t = min(due_t + arrears_{t−1}, cash)`
 //!   and `arrears_t = arrears_{t−1} + due_t − paid_t`, paid oldest first.
+//!   **Deduction at source.** Sales through buyers that deduct repayment
+//!   (`deducting_revenue`) pay `min(due_t + arrears_{t−1},
+//!   deducting_revenue_t)` to the lender *before* subsistence (unless the
+//!   loan defaults that month); the rest of the month runs as above on
+//!   what is left.
 //! * **Default (F24).** Months are 30 days. An amount due in month d and
 //!   still unpaid when month t's payment is made is 30·(t − d) days past
 //!   due; the loan defaults in the first month t in which that exceeds
@@ -258,6 +263,9 @@ pub struct HouseholdPath<'a> {
     pub capital: &'a [f64],
     /// Resale value of the financed items each month (for recovery).
     pub asset_value: &'a [f64],
+    /// The part of `enterprise_with`'s sales paid through buyers that
+    /// deduct the loan's instalments at source (empty: none).
+    pub deducting_revenue: &'a [f64],
     /// Other income per month.
     pub other_income: f64,
     /// Subsistence consumption per month; paid before any instalment.
@@ -440,6 +448,31 @@ fn run_account(h: &HouseholdPath, loan: &LoanPlan, lender: &Lender) -> Account {
         }
         cash += inflow;
         acc.inflows += inflow;
+        let mut paid = 0.0;
+        let active = acc.default.is_none() && !settled;
+        if active {
+            if due > 0.0 {
+                unpaid.push_back((t, due));
+            }
+            arrears += due;
+            // A buyer that deducts repayment pays the lender first, out of
+            // what it owes the household, before subsistence.
+            let at_source = if late || reverted {
+                0.0
+            } else {
+                arrears.min(at(h.deducting_revenue, t).max(0.0))
+            };
+            if at_source > 0.0 {
+                paid += at_source;
+                cash -= at_source;
+                arrears -= at_source;
+                pay_oldest_first(&mut unpaid, at_source, tol);
+                if arrears <= tol {
+                    arrears = 0.0;
+                    unpaid.clear();
+                }
+            }
+        }
         if t < months {
             cash -= h.subsistence;
             acc.consumed += h.subsistence;
@@ -452,20 +485,16 @@ fn run_account(h: &HouseholdPath, loan: &LoanPlan, lender: &Lender) -> Account {
             cash = 0.0;
         }
 
-        let mut paid = 0.0;
         let mut defaults_now = false;
-        if acc.default.is_none() && !settled {
-            if due > 0.0 {
-                unpaid.push_back((t, due));
-            }
-            arrears += due;
+        if active {
             if late {
                 defaults_now = true;
             } else {
-                paid = arrears.min(cash);
-                cash -= paid;
-                arrears -= paid;
-                pay_oldest_first(&mut unpaid, paid, tol);
+                let from_cash = arrears.min(cash);
+                paid += from_cash;
+                cash -= from_cash;
+                arrears -= from_cash;
+                pay_oldest_first(&mut unpaid, from_cash, tol);
                 if arrears <= tol {
                     arrears = 0.0;
                     unpaid.clear();
@@ -948,6 +977,7 @@ mod tests {
                 enterprise_without: &self.without,
                 capital: &self.capital,
                 asset_value: &self.asset,
+                deducting_revenue: &[],
                 other_income: 0.0,
                 subsistence: self.subsistence,
                 buffer: self.buffer,
@@ -1386,6 +1416,7 @@ mod tests {
             capital: f.capital.clone(),
             asset_value: vec![0.0; n],
             household_net: vec![other - subsistence; n],
+            revenue_deducting: vec![0.0; n],
         }
     }
 
