@@ -630,8 +630,7 @@ impl CaseFlows {
 mod tests {
     use super::*;
 
-    fn case(body: &str) -> Case {
-        let head = r#"
+    const HEAD: &str = r#"
 id = "t"
 name = "t"
 country = "X"
@@ -646,7 +645,9 @@ other_income_per_month = 100
 subsistence_per_month = 80
 cash_buffer = 50
 "#;
-        let c: Case = toml::from_str(&format!("{head}{body}")).unwrap();
+
+    fn case(body: &str) -> Case {
+        let c: Case = toml::from_str(&format!("{HEAD}{body}")).unwrap();
         c.validate().unwrap();
         c
     }
@@ -733,5 +734,336 @@ payment_delay_days = 60
         // At the horizon (24) the replacement has 12 of 18 months left.
         assert!((f.capital[24] - 1200.0 * 12.0 / 18.0).abs() < 1e-9);
         assert!((f.cost_with[1] - (-0.1 * 750.0 / 12.0 - 10.0)).abs() < 1e-9);
+    }
+
+    /// One activity, all output sold in June (period 3 from a March start),
+    /// channels appended from `channels`; `mix` is the with mix.
+    fn june(mix: &str, channels: &str) -> String {
+        format!(
+            r#"
+[[activity]]
+name = "fruit"
+unit = "kg"
+harvest_calendar = {{ "6" = 1.0 }}
+[activity.with]
+output_per_year = 1000
+mix = {{ {mix} }}
+{channels}
+"#
+        )
+    }
+
+    #[test]
+    fn a_volume_cap_is_never_exceeded_and_its_overflow_goes_to_rejects_to() {
+        // 1000 kg offered to the exporter, which takes 300 kg a year (a
+        // tighter limit than its 0.5 grade share = 500 kg) at 2.0, paid a
+        // month later; the 700 kg overflow sells on the market at 1.0.
+        let body = june(
+            r#"export = 1.0"#,
+            r#"
+[[activity.channel]]
+name = "export"
+price = 2.0
+grade_share = 0.5
+volume_cap_per_year = 300
+rejects_to = "market"
+payment_delay_days = 30
+[[activity.channel]]
+name = "market"
+price = 1.0
+"#,
+        );
+        let f = CaseFlows::build(&case(&body)).unwrap();
+        assert!(
+            (f.revenue_with[3] - 700.0).abs() < 1e-9,
+            "{}",
+            f.revenue_with[3]
+        );
+        assert!(
+            (f.revenue_with[4] - 600.0).abs() < 1e-9,
+            "{}",
+            f.revenue_with[4]
+        );
+        // Where the grade share binds first (0.2 × 1000 = 200 < 300), it rules.
+        let f = CaseFlows::build(&case(
+            &body.replace("grade_share = 0.5", "grade_share = 0.2"),
+        ))
+        .unwrap();
+        assert!((f.revenue_with[4] - 400.0).abs() < 1e-9);
+        assert!((f.revenue_with[3] - 800.0).abs() < 1e-9);
+    }
+
+    /// The with-path shares of activity 0 in year 0 on the base scenario.
+    fn allocated(c: &Case) -> Vec<f64> {
+        let m = CaseModel::compile(c).unwrap();
+        let a = &m.activities[0];
+        let p = a.with.as_ref().unwrap();
+        let mut shares = vec![0.0; a.channels.len()];
+        let s = m.inputs.base();
+        CaseModel::allocate(a, &p.mix, &s, 0, 1000.0, &mut shares);
+        shares
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rejects_never_end_above_a_grade_share_or_cap(
+            grades in proptest::collection::vec(0.0f64..=1.0, 3),
+            caps in proptest::collection::vec(proptest::option::of(1.0f64..1500.0), 3),
+            raw_mix in proptest::collection::vec(0.0f64..1.0, 4),
+            targets in proptest::collection::vec(0usize..3, 3),
+        ) {
+            // Channels c0..c2 are limited and reject to a later channel; c3
+            // is the unlimited end of every chain.
+            let total: f64 = raw_mix.iter().sum::<f64>() + 1e-3;
+            let mix: Vec<f64> = raw_mix.iter().map(|x| (x + 1e-3 / 4.0) / total).collect();
+            let mix_text = mix
+                .iter()
+                .enumerate()
+                .map(|(i, m)| format!("c{i} = {m:?}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut channels = String::new();
+            for i in 0..3 {
+                let to = i + 1 + targets[i] % (3 - i);
+                channels += &format!(
+                    "[[activity.channel]]\nname = \"c{i}\"\nprice = 1.0\ngrade_share = {:?}\nrejects_to = \"c{to}\"\n",
+                    grades[i]
+                );
+                if let Some(cap) = caps[i] {
+                    channels += &format!("volume_cap_per_year = {cap:?}\n");
+                }
+            }
+            channels += "[[activity.channel]]\nname = \"c3\"\nprice = 1.0\n";
+            let c = case(&june(&mix_text, &channels));
+            let shares = allocated(&c);
+            let sum: f64 = shares.iter().sum();
+            proptest::prop_assert!((sum - 1.0).abs() < 1e-9, "shares {shares:?}");
+            for i in 0..3 {
+                let mut limit = grades[i];
+                if let Some(cap) = caps[i] {
+                    limit = limit.min(cap / 1000.0);
+                }
+                proptest::prop_assert!(shares[i] >= -1e-12);
+                proptest::prop_assert!(
+                    shares[i] <= limit + 1e-9,
+                    "c{i} holds {} above its limit {limit}: {shares:?}",
+                    shares[i]
+                );
+            }
+        }
+    }
+
+    /// A cooperative with a contract at 10 per kg (paid a month later) and
+    /// a coyote buying spot at `spot`, with κ_f and κ_b as given.
+    fn contract(spot: f64, kappas: &str) -> CaseFlows {
+        let body = june(
+            r#"coop = 1.0"#,
+            &format!(
+                r#"
+[[activity.channel]]
+name = "coop"
+price = 99.0
+contract_price = 10.0
+spot_channel = "coyote"
+payment_delay_days = 30
+{kappas}
+[[activity.channel]]
+name = "coyote"
+price = {spot:?}
+"#
+            ),
+        );
+        CaseFlows::build(&case(&body)).unwrap()
+    }
+
+    #[test]
+    fn the_farmer_side_sells_exactly_when_the_spot_margin_exceeds_kappa_f() {
+        let k = "side_selling_penalty = 2.0";
+        // Spot 12: a margin of exactly κ_f = 2 keeps the contract, paid in
+        // July at the contract price (not the channel's `price` of 99).
+        let f = contract(12.0, k);
+        assert_eq!(f.revenue_with[3], 0.0);
+        assert!((f.revenue_with[4] - 10_000.0).abs() < 1e-9);
+        // Spot 12.5: a margin of 2.5 > 2, all 1000 kg go to the coyote in June.
+        let f = contract(12.5, k);
+        assert!((f.revenue_with[3] - 12_500.0).abs() < 1e-9);
+        assert_eq!(f.revenue_with[4], 0.0);
+        // Without κ_b the buyer honours the contract however low the spot.
+        let f = contract(1.0, k);
+        assert!((f.revenue_with[4] - 10_000.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_buyer_reneges_exactly_when_the_contract_exceeds_spot_by_kappa_b() {
+        let k = "buyer_renege_margin = 3.0";
+        // Contract 10 − spot 7 = 3 = κ_b: honoured.
+        let f = contract(7.0, k);
+        assert!((f.revenue_with[4] - 10_000.0).abs() < 1e-9);
+        assert_eq!(f.revenue_with[3], 0.0);
+        // Spot 6.5: 3.5 > κ_b, the volume is sold spot.
+        let f = contract(6.5, k);
+        assert!((f.revenue_with[3] - 6_500.0).abs() < 1e-9);
+        assert_eq!(f.revenue_with[4], 0.0);
+        // Without κ_f the farmer never side-sells.
+        let f = contract(50.0, k);
+        assert!((f.revenue_with[4] - 10_000.0).abs() < 1e-9);
+    }
+
+    /// From January: costs of 0.1 × 1000 kg spread over January–June, all
+    /// sold in December to a buyer that advances `share` of them at `rate`
+    /// and may deduct repayment.
+    fn advances(share: f64, rate: f64) -> CaseFlows {
+        let body = format!(
+            r#"
+[[activity]]
+name = "fruit"
+unit = "kg"
+harvest_calendar = {{ "12" = 1.0 }}
+cost_calendar = {{ "1" = 0.1, "2" = 0.2, "3" = 0.1, "4" = 0.2, "5" = 0.2, "6" = 0.2 }}
+[activity.with]
+output_per_year = 1000
+unit_cost = 0.1
+mix = {{ coop = 1.0 }}
+[[activity.channel]]
+name = "coop"
+price = 1.0
+input_advance_share = {share:?}
+input_advance_rate = {rate:?}
+deducts_repayment = true
+"#
+        );
+        let mut c = case(&body);
+        c.start = "2026-01".into();
+        CaseFlows::build(&c).unwrap()
+    }
+
+    #[test]
+    fn input_advances_move_cost_to_the_sale_and_keep_the_years_total() {
+        let none = advances(0.0, 0.0);
+        let free = advances(0.5, 0.0);
+        // January's cost 10 is half advanced; December's payment of 1000
+        // carries the deduction of half the year's 100.
+        assert!((none.cost_with[0] + 10.0).abs() < 1e-9);
+        assert!((free.cost_with[0] + 5.0).abs() < 1e-9);
+        assert!((free.cost_with[11] + 50.0).abs() < 1e-9);
+        assert!((free.revenue_with[11] - 1000.0).abs() < 1e-9);
+        let year = |f: &CaseFlows| f.cost_with[..12].iter().sum::<f64>();
+        assert!((year(&none) + 100.0).abs() < 1e-9);
+        assert!((year(&free) - year(&none)).abs() < 1e-9);
+        // At 12 % a year, each month's advance grows by 1.12^(months to
+        // December / 12) before it is deducted.
+        let dear = advances(0.5, 0.12);
+        let months = [
+            (0, 10.0),
+            (1, 20.0),
+            (2, 10.0),
+            (3, 20.0),
+            (4, 20.0),
+            (5, 20.0),
+        ];
+        let owed: f64 = months
+            .iter()
+            .map(|&(m, c)| 0.5 * c * 1.12f64.powf((11 - m) as f64 / 12.0))
+            .sum();
+        assert!(
+            (dear.cost_with[11] + owed).abs() < 1e-9,
+            "{}",
+            dear.cost_with[11]
+        );
+        assert!((year(&dear) - year(&none) + (owed - 50.0)).abs() < 1e-9);
+        // What reaches the household through this buyer, before any loan
+        // deduction, is the payment less the advances.
+        assert!((dear.revenue_deducting[11] - (1000.0 - owed)).abs() < 1e-9);
+        assert_eq!(dear.revenue_deducting[10], 0.0);
+        assert_eq!(none.revenue_without, vec![0.0; 25]);
+    }
+
+    #[test]
+    fn unrepaid_advances_are_settled_at_the_horizon() {
+        // Nothing is sold after the second December; the advances of the
+        // last month (January of year 3, the horizon) are settled then.
+        let f = advances(1.0, 0.0);
+        let advanced: f64 = f.cost_with.iter().sum();
+        let none = advances(0.0, 0.0);
+        assert!((advanced - none.cost_with.iter().sum::<f64>()).abs() < 1e-9);
+    }
+
+    /// The validation error of a case body, as displayed.
+    fn invalid(body: &str) -> String {
+        let c: Case = toml::from_str(&format!("{HEAD}{body}")).unwrap();
+        c.validate().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn broken_channel_links_are_rejected_naming_the_field() {
+        let a = r#"
+[[activity.channel]]
+name = "a"
+price = 1.0
+grade_share = 0.5
+rejects_to = "b"
+[[activity.channel]]
+name = "b"
+price = 1.0
+grade_share = 0.5
+rejects_to = "a"
+"#;
+        let e = invalid(&june("a = 1.0", a));
+        assert!(e.contains("activity[0].channel[0].rejects_to"), "{e}");
+        assert!(e.contains("cycle"), "{e}");
+        assert!(e.contains("`a` → `b` → `a`"), "{e}");
+
+        let cap = r#"
+[[activity.channel]]
+name = "a"
+price = 1.0
+volume_cap_per_year = 100
+"#;
+        let e = invalid(&june("a = 1.0", cap));
+        assert!(e.contains("activity[0].channel[0].rejects_to"), "{e}");
+        assert!(e.contains("volume_cap_per_year"), "{e}");
+
+        let spot = r#"
+[[activity.channel]]
+name = "a"
+price = 1.0
+contract_price = 1.0
+spot_channel = "nowhere"
+"#;
+        let e = invalid(&june("a = 1.0", spot));
+        assert!(e.contains("activity[0].channel[0].spot_channel"), "{e}");
+        assert!(e.contains("nowhere"), "{e}");
+
+        let kappa = r#"
+[[activity.channel]]
+name = "a"
+price = 1.0
+side_selling_penalty = 1.0
+"#;
+        let e = invalid(&june("a = 1.0", kappa));
+        assert!(
+            e.contains("activity[0].channel[0].side_selling_penalty"),
+            "{e}"
+        );
+
+        // A capped channel inside a chain that ends unlimited is fine.
+        let chained = r#"
+[[activity.channel]]
+name = "a"
+price = 1.0
+grade_share = 0.5
+rejects_to = "b"
+[[activity.channel]]
+name = "b"
+price = 1.0
+volume_cap_per_year = 10
+rejects_to = "c"
+[[activity.channel]]
+name = "c"
+price = 1.0
+"#;
+        let f = CaseFlows::build(&case(&june("a = 1.0", chained))).unwrap();
+        // June: 500 kg to a, 10 to b, 490 to c, all at 1.0.
+        assert!((f.revenue_with[3] - 1000.0).abs() < 1e-9);
     }
 }
