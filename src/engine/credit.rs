@@ -1014,6 +1014,41 @@ mod tests {
     }
 
     #[test]
+    fn deduction_at_source_pays_instalments_before_subsistence() {
+        // Every month from 1 the household sells 150 to a buyer and must
+        // eat 150: without deduction subsistence takes the whole sale, no
+        // instalment (88.85) is paid and the loan defaults once the first
+        // one is more than 90 days past due, in month 5.
+        let (_, loan) = annuity_1000();
+        let mut f = Flows::new(vec![150.0; 25], &loan);
+        f.subsistence = 150.0;
+        // Month 0 has no sale: a buffer of 150 feeds the family.
+        f.buffer = 150.0;
+        let plain = outcome(&f, &loan);
+        assert!(plain.defaulted);
+        assert_eq!(plain.default_month, Some(5));
+        assert!(plain.months_in_arrears > 0);
+        // With the buyer deducting repayment, each instalment is paid out
+        // of the sale first: no arrears, no default, and the household eats
+        // 150 − 88.85 = 61.15 in months 1–12, below subsistence.
+        let deducting = f.with.clone();
+        let mut h = f.path();
+        h.deducting_revenue = &deducting;
+        let o = evaluate_path(&h, &loan, &Lender::default());
+        assert!(!o.defaulted);
+        assert_eq!(o.months_in_arrears, 0);
+        assert!(o.below_subsistence);
+        assert!((o.promised_pv - o.received_pv).abs() < 1e-9);
+        let acc = run_account(&h, &loan, &Lender::default());
+        let dues: f64 = loan.due.iter().sum();
+        assert!((acc.paid_total - dues).abs() < 1e-9);
+        // Consumed: 150 in month 0 (from the buffer), 150 − instalment in
+        // months 1–12, 150 in months 13–24.
+        let expected = 150.0 + (150.0 * 12.0 - dues) + 150.0 * 12.0;
+        assert!((acc.consumed - expected).abs() < 1e-9, "{}", acc.consumed);
+    }
+
+    #[test]
     fn methods_test_6_coverage_above_one_never_defaults() {
         let (_, loan) = annuity_1000();
         let f = Flows::new(vec![150.0; 25], &loan);
