@@ -444,3 +444,47 @@ fn the_mutations_also_fail_from_text() {
     let msg = rejection(&bad);
     assert!(msg.contains("rejects_to"), "{msg}");
 }
+
+#[test]
+fn the_multi_channel_cases_offer_at_least_three_channels_on_the_upgrade() {
+    // Guideline 7: no herding into one channel, domestic ties kept open.
+    for (stem, activity) in [
+        ("kenya-avocado", "avocado"),
+        ("mexico-coffee", "coffee"),
+        ("pakistan-embroidery", "machine-embroidered suits"),
+    ] {
+        let case = all_cases()
+            .into_iter()
+            .find(|(s, _)| s == stem)
+            .map(|(_, c)| c)
+            .unwrap_or_else(|| panic!("{stem} missing"));
+        let a = case
+            .activities
+            .iter()
+            .find(|a| a.name == activity)
+            .unwrap_or_else(|| panic!("{stem}: no activity `{activity}`"));
+        assert!(a.with.is_some(), "{stem}: `{activity}` is not upgraded");
+        assert!(
+            a.channels.len() >= 3,
+            "{stem}: `{activity}` has {} channels",
+            a.channels.len()
+        );
+    }
+}
+
+#[test]
+fn a_rejects_cycle_is_rejected_naming_the_channel() {
+    let mut case: Case = toml::from_str(&honduras_text()).unwrap();
+    let a = &mut case.activities[0];
+    let mut other = a.channels[0].clone();
+    other.name = "loop".into();
+    other.grade_share = 0.5.into();
+    other.rejects_to = Some(a.channels[0].name.clone());
+    a.channels[0].grade_share = 0.5.into();
+    a.channels[0].rejects_to = Some("loop".into());
+    a.channels.push(other);
+    let err = case.validate().expect_err("a rejects cycle");
+    let field = err.location().field.clone().unwrap_or_default();
+    assert_eq!(field, "activity[0].channel[0].rejects_to", "{err}");
+    assert!(err.to_string().contains("cycle"), "{err}");
+}

@@ -304,7 +304,7 @@ fn a_non_psd_correlation_matrix_is_repaired_and_reported() {
     let good = std::fs::read_to_string("data/cases/kenya-avocado.toml").unwrap();
     let start = good.find("matrix = [").unwrap();
     let end = start + good[start..].find("\n]\n").unwrap() + 3;
-    let bad = "matrix = [\n  [1.0, 0.9, 0.9, 0.0, 0.0],\n  [0.9, 1.0, -0.9, 0.0, 0.0],\n  [0.9, -0.9, 1.0, 0.0, 0.0],\n  [0.0, 0.0, 0.0, 1.0, 0.0],\n  [0.0, 0.0, 0.0, 0.0, 1.0],\n]\n";
+    let bad = "matrix = [\n  [1.0, 0.9, 0.9, 0.0, 0.0, 0.0],\n  [0.9, 1.0, -0.9, 0.0, 0.0, 0.0],\n  [0.9, -0.9, 1.0, 0.0, 0.0, 0.0],\n  [0.0, 0.0, 0.0, 1.0, 0.0, 0.0],\n  [0.0, 0.0, 0.0, 0.0, 1.0, 0.0],\n  [0.0, 0.0, 0.0, 0.0, 0.0, 1.0],\n]\n";
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("nonpsd.toml");
     std::fs::write(&p, format!("{}{bad}{}", &good[..start], &good[end..])).unwrap();

@@ -290,9 +290,44 @@ pub struct Channel {
     /// models lots rejected in bad years.
     #[serde(default = "one_param")]
     pub grade_share: Param,
-    /// Channel that takes rejected output; required when `grade_share` < 1.
+    /// Channel that takes rejected output and output beyond the volume
+    /// cap; required when `grade_share` < 1 or `volume_cap_per_year` is set.
     #[serde(default)]
     pub rejects_to: Option<String>,
+    /// Most units a year the buyer takes (a contract or quota volume);
+    /// output beyond it goes to `rejects_to`.
+    #[serde(default)]
+    pub volume_cap_per_year: Option<f64>,
+    /// A fixed price per unit the buyer guarantees (a contract, F39): it
+    /// replaces `price` (and any `price_process`) for this channel.
+    #[serde(default)]
+    pub contract_price: Option<f64>,
+    /// The channel whose price is the spot alternative to the contract.
+    #[serde(default)]
+    pub spot_channel: Option<String>,
+    /// κ_f per unit (F39): penalty plus lost embedded services. The farmer
+    /// side-sells the contracted volume to `spot_channel` in a year when the
+    /// spot net price exceeds the contract's by more than κ_f. Absent: the
+    /// farmer never side-sells.
+    #[serde(default)]
+    pub side_selling_penalty: Option<f64>,
+    /// κ_b per unit (F39): the buyer reneges, and the contracted volume goes
+    /// to `spot_channel`, in a year when the contract's net price exceeds
+    /// the spot net price by more than κ_b. Absent: the buyer never reneges.
+    #[serde(default)]
+    pub buyer_renege_margin: Option<f64>,
+    /// Share of the operating cost of the volume sold to this channel that
+    /// the buyer advances in kind in the cost months and deducts, with
+    /// interest, from its payments at sale. Default 0.
+    #[serde(default)]
+    pub input_advance_share: f64,
+    /// Annual interest the buyer charges on input advances. Default 0.
+    #[serde(default)]
+    pub input_advance_rate: f64,
+    /// Whether the buyer deducts the household's loan instalments (due and
+    /// arrears) from its payments before the money reaches the household.
+    #[serde(default)]
+    pub deducts_repayment: bool,
 }
 
 fn one() -> f64 {
@@ -607,6 +642,10 @@ impl Activity {
             c.validate(&names)
                 .map_err(|e| e.with_field(format!("channel[{i}]")))?;
         }
+        for i in 0..self.channels.len() {
+            self.validate_rejects_chain(i)
+                .map_err(|e| e.with_field(format!("channel[{i}]")))?;
+        }
         for (label, path) in [("without", &self.without), ("with", &self.with)] {
             if let Some(p) = path {
                 p.validate(&names).map_err(|e| e.with_field(label))?;
@@ -626,6 +665,53 @@ impl Activity {
                 known_channel("certification.channels", ch, &names)?;
             }
         }
+        Ok(())
+    }
+
+    /// Following `rejects_to` from channel `i` must not cycle and must end
+    /// at a channel with no grade limit and no volume cap, so that rejected
+    /// and overflow output always has somewhere to go.
+    fn validate_rejects_chain(&self, i: usize) -> Result<()> {
+        if self.channels[i].rejects_to.is_none() {
+            return Ok(());
+        }
+        let mut seen = vec![i];
+        let mut at = i;
+        while let Some(to) = &self.channels[at].rejects_to {
+            let Some(next) = self.channels.iter().position(|c| &c.name == to) else {
+                return Ok(()); // reported by the channel's own validation
+            };
+            let chain = || {
+                seen.iter()
+                    .chain(std::iter::once(&next))
+                    .map(|&k| format!("`{}`", self.channels[k].name))
+                    .collect::<Vec<_>>()
+                    .join(" → ")
+            };
+            ensure!(
+                !seen.contains(&next),
+                "rejects_to",
+                "a rejects_to chain without cycles",
+                format!("the cycle {}", chain())
+            );
+            seen.push(next);
+            at = next;
+        }
+        let end = &self.channels[at];
+        ensure!(
+            !end.is_limited(),
+            "rejects_to",
+            "a rejects_to chain ending at a channel with no grade limit (grade_share fixed at 1) and no volume_cap_per_year",
+            format!(
+                "a chain ending at `{}`, which {}",
+                end.name,
+                if end.volume_cap_per_year.is_some() {
+                    "has a volume cap"
+                } else {
+                    "has a grade limit"
+                }
+            )
+        );
         Ok(())
     }
 
@@ -714,6 +800,9 @@ impl Channel {
         );
         share("nonpayment_probability", self.nonpayment_probability)?;
         param_share("grade_share", &self.grade_share)?;
+        if let Some(cap) = self.volume_cap_per_year {
+            positive("volume_cap_per_year", cap)?;
+        }
         match &self.rejects_to {
             Some(to) => {
                 known_channel("rejects_to", to, channels)?;
@@ -724,14 +813,69 @@ impl Channel {
                     format!("`{to}` itself")
                 );
             }
-            None => ensure!(
-                self.grade_share.base() >= 1.0 && !self.grade_share.is_random(),
-                "rejects_to",
-                "the channel that takes rejects, since grade_share < 1",
-                "none"
-            ),
+            None => {
+                ensure!(
+                    self.grade_share.base() >= 1.0 && !self.grade_share.is_random(),
+                    "rejects_to",
+                    "the channel that takes rejects, since grade_share < 1",
+                    "none"
+                );
+                ensure!(
+                    self.volume_cap_per_year.is_none(),
+                    "rejects_to",
+                    "the channel that takes output beyond volume_cap_per_year",
+                    "none"
+                );
+            }
         }
+        if let Some(pc) = self.contract_price {
+            non_negative("contract_price", pc)?;
+        }
+        if let Some(spot) = &self.spot_channel {
+            ensure!(
+                self.contract_price.is_some(),
+                "spot_channel",
+                "a contract_price on this channel (the spot alternative is to a contract)",
+                "no contract_price"
+            );
+            known_channel("spot_channel", spot, channels)?;
+            ensure!(
+                spot != &self.name,
+                "spot_channel",
+                "another channel",
+                format!("`{spot}` itself")
+            );
+        }
+        for (field, kappa) in [
+            ("side_selling_penalty", self.side_selling_penalty),
+            ("buyer_renege_margin", self.buyer_renege_margin),
+        ] {
+            if let Some(k) = kappa {
+                non_negative(field, k)?;
+                ensure!(
+                    self.spot_channel.is_some(),
+                    field,
+                    "a spot_channel to compare the contract with",
+                    "no spot_channel"
+                );
+            }
+        }
+        share("input_advance_share", self.input_advance_share)?;
+        ensure!(
+            self.input_advance_rate.is_finite() && (0.0..=1.0).contains(&self.input_advance_rate),
+            "input_advance_rate",
+            "an annual rate in [0, 1]",
+            self.input_advance_rate
+        );
         Ok(())
+    }
+
+    /// Whether the channel limits what it takes (a grade share that may
+    /// fall below 1, or a volume cap).
+    pub fn is_limited(&self) -> bool {
+        self.volume_cap_per_year.is_some()
+            || self.grade_share.is_random()
+            || self.grade_share.base() < 1.0
     }
 
     /// Net price per unit reaching the producer for a buyer price `price`

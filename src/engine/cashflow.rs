@@ -44,6 +44,11 @@ pub struct CaseFlows {
     /// Household income other than the case's activities, less subsistence
     /// consumption, every month.
     pub household_net: Vec<f64>,
+    /// The part of `revenue_with` paid through channels that deduct the
+    /// household's loan instalments at source (`deducts_repayment`), net of
+    /// input advances the same buyer deducts first; already included in
+    /// `revenue_with`.
+    pub revenue_deducting: Vec<f64>,
 }
 
 /// A case compiled for evaluation: static structure plus input slots.
@@ -92,6 +97,19 @@ struct ChannelModel {
     deductions: f64,
     paid_share: f64,
     delay: usize,
+    /// Units a year the channel takes at most.
+    cap: Option<f64>,
+    /// A guaranteed price replacing the drawn price.
+    contract: Option<f64>,
+    /// The spot alternative to the contract, with κ_f and κ_b (F39).
+    spot: Option<usize>,
+    side_selling_penalty: Option<f64>,
+    renege_margin: Option<f64>,
+    /// Share of the operating cost of its volume the buyer advances.
+    advance_share: f64,
+    /// Monthly growth factor of advances outstanding.
+    advance_growth: f64,
+    deducts_repayment: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -155,6 +173,17 @@ impl CaseModel {
                     deductions: c.transport_cost_per_unit_km * c.distance_km + c.fee_per_unit,
                     paid_share: 1.0 - c.nonpayment_probability,
                     delay: c.delay_months() as usize,
+                    cap: c.volume_cap_per_year,
+                    contract: c.contract_price,
+                    spot: c
+                        .spot_channel
+                        .as_ref()
+                        .and_then(|to| a.channels.iter().position(|x| &x.name == to)),
+                    side_selling_penalty: c.side_selling_penalty,
+                    renege_margin: c.buyer_renege_margin,
+                    advance_share: c.input_advance_share,
+                    advance_growth: (1.0 + c.input_advance_rate).powf(1.0 / 12.0),
+                    deducts_repayment: c.deducts_repayment,
                 })
                 .collect();
             let mut path = |label: &str, p: &Option<crate::domain::case::Path>| {
@@ -250,6 +279,7 @@ impl CaseModel {
             &mut f.cost_with,
             &mut f.capital,
             &mut f.asset_value,
+            &mut f.revenue_deducting,
         ] {
             v.clear();
             v.resize(n, 0.0);
@@ -260,7 +290,7 @@ impl CaseModel {
         for (i, a) in self.activities.iter().enumerate() {
             if let Some(p) = &a.without {
                 let (revenue, cost) = (&mut f.revenue_without, &mut f.cost_without);
-                self.add_path(a, p, &p.mix, None, s, drought_loss, revenue, cost);
+                self.add_path(a, p, &p.mix, None, s, drought_loss, revenue, cost, None);
                 self.add_receivables(a, p, s, f);
             }
             if let Some(p) = &a.with {
@@ -269,7 +299,18 @@ impl CaseModel {
                     _ => &p.mix,
                 };
                 let (revenue, cost) = (&mut f.revenue_with, &mut f.cost_with);
-                self.add_path(a, p, mix, a.cert.as_ref(), s, drought_loss, revenue, cost);
+                let deducting = Some(f.revenue_deducting.as_mut_slice());
+                self.add_path(
+                    a,
+                    p,
+                    mix,
+                    a.cert.as_ref(),
+                    s,
+                    drought_loss,
+                    revenue,
+                    cost,
+                    deducting,
+                );
             }
         }
         for item in &self.items {
@@ -277,28 +318,92 @@ impl CaseModel {
         }
     }
 
-    /// Each channel's share of output in `year` after grade limits: a graded
-    /// channel keeps at most g of all output and passes the rest on.
-    fn allocate(a: &ActivityModel, mix: &[f64], s: &Scenario, year: usize, shares: &mut [f64]) {
+    /// The intended mix after contracts are honoured or broken in `year`
+    /// (F39): a contracted channel's volume goes to its spot channel when
+    /// the spot net price exceeds the contract's by more than κ_f (the
+    /// farmer side-sells) or the contract's exceeds the spot's by more than
+    /// κ_b (the buyer reneges). `net[k]` is channel k's net price per unit
+    /// that year, premium included.
+    fn honour_contracts(a: &ActivityModel, mix: &[f64], net: &[f64], intended: &mut [f64]) {
+        intended.copy_from_slice(mix);
+        for (k, c) in a.channels.iter().enumerate() {
+            let (Some(_), Some(j)) = (c.contract, c.spot) else {
+                continue;
+            };
+            let side_sells = c
+                .side_selling_penalty
+                .is_some_and(|kf| net[j] - net[k] > kf);
+            let reneges = c.renege_margin.is_some_and(|kb| net[k] - net[j] > kb);
+            if side_sells || reneges {
+                intended[j] += intended[k];
+                intended[k] = 0.0;
+            }
+        }
+    }
+
+    /// Each channel's share of the year's `output` after grade limits and
+    /// volume caps (F36, F38): a channel keeps at most g of all output and
+    /// at most `cap` units, and passes the rest on to `rejects_to`. The
+    /// case validation makes every rejects chain acyclic and end at an
+    /// unlimited channel, so as many passes as channels settle it.
+    fn allocate(
+        a: &ActivityModel,
+        mix: &[f64],
+        s: &Scenario,
+        year: usize,
+        output: f64,
+        shares: &mut [f64],
+    ) {
         shares.copy_from_slice(mix);
         for _ in 0..a.channels.len() {
+            let mut moved = false;
             for (i, c) in a.channels.iter().enumerate() {
-                let g = s.value(c.grade, year).clamp(0.0, 1.0);
-                let excess = shares[i] - g;
-                if excess > 1e-12 {
-                    if let Some(j) = c.rejects_to {
-                        shares[i] -= excess;
-                        shares[j] += excess;
-                    }
+                let Some(j) = c.rejects_to else {
+                    continue;
+                };
+                let mut limit = s.value(c.grade, year).clamp(0.0, 1.0);
+                if let (Some(cap), true) = (c.cap, output > 0.0) {
+                    limit = limit.min(cap.max(0.0) / output);
                 }
+                let excess = shares[i] - limit;
+                if excess > 1e-12 {
+                    shares[i] = limit;
+                    shares[j] += excess;
+                    moved = true;
+                }
+            }
+            if !moved {
+                break;
             }
         }
     }
 
     fn unit_price(c: &ChannelModel, s: &Scenario, year: usize) -> f64 {
-        let mult = c.process.map_or(1.0, |k| s.multiplier(k, year));
-        let price = s.value(c.price, year).max(0.0) * mult;
+        let price = match c.contract {
+            Some(pc) => pc,
+            None => {
+                let mult = c.process.map_or(1.0, |k| s.multiplier(k, year));
+                s.value(c.price, year).max(0.0) * mult
+            }
+        };
         (price * c.pass_through - c.deductions) * c.paid_share
+    }
+
+    /// The certification premium per unit channel `k` adds in `year`.
+    fn premium(
+        cert: Option<&CertModel>,
+        converted: bool,
+        k: usize,
+        c: &ChannelModel,
+        s: &Scenario,
+        year: usize,
+    ) -> f64 {
+        match cert {
+            Some(cm) if converted && cm.channels[k] => {
+                s.value(cm.premium, year).max(0.0) * c.pass_through
+            }
+            _ => 0.0,
+        }
     }
 
     // `t` is the month of sale; receipts land at `t + delay`, so an index
@@ -314,16 +419,22 @@ impl CaseModel {
         drought_loss: Option<Slot>,
         revenue: &mut [f64],
         cost: &mut [f64],
+        mut deducting: Option<&mut [f64]>,
     ) {
         let n = revenue.len();
-        let mut shares = vec![0.0; a.channels.len()];
-        let mut prices = vec![0.0; a.channels.len()];
+        let k_n = a.channels.len();
+        let mut shares = vec![0.0; k_n];
+        let mut prices = vec![0.0; k_n];
+        let mut net = vec![0.0; k_n];
+        let mut intended = vec![0.0; k_n];
+        // Input advances outstanding with each buyer, interest included.
+        let mut advances = vec![0.0; k_n];
+        let any_advance = a.channels.iter().any(|c| c.advance_share > 0.0);
         let mut annual_output = 0.0;
         let mut annual_cost = 0.0;
         for t in 0..n {
             let year = t / 12;
             if t % 12 == 0 {
-                Self::allocate(a, mix, s, year, &mut shares);
                 for (pr, c) in prices.iter_mut().zip(&a.channels) {
                     *pr = Self::unit_price(c, s, year);
                 }
@@ -336,8 +447,27 @@ impl CaseModel {
                 annual_output = out;
                 annual_cost = s.value(p.fixed_cost, year).max(0.0)
                     + s.value(p.unit_cost, year).max(0.0) * out;
+                let converted = cert.is_none_or(|c| t >= c.conversion_months);
+                for (k, c) in a.channels.iter().enumerate() {
+                    net[k] = prices[k] + Self::premium(cert, converted, k, c, s, year);
+                }
+                Self::honour_contracts(a, mix, &net, &mut intended);
+                Self::allocate(a, &intended, s, year, annual_output, &mut shares);
             }
             let cm = (self.start_month as usize - 1 + t) % 12;
+            let month_cost = annual_cost * a.spend[cm];
+            let mut advanced = 0.0;
+            if any_advance {
+                for (k, c) in a.channels.iter().enumerate() {
+                    advances[k] *= c.advance_growth;
+                    if c.advance_share > 0.0 && shares[k] > 0.0 {
+                        let x = c.advance_share * shares[k] * month_cost;
+                        advances[k] += x;
+                        advanced += x;
+                    }
+                }
+            }
+            cost[t] -= month_cost - advanced;
             let converted = cert.is_none_or(|c| t >= c.conversion_months);
             let mut output = annual_output * a.harvest[cm];
             if let (Some(c), false) = (cert, converted) {
@@ -348,21 +478,28 @@ impl CaseModel {
                 if shares[k] <= 0.0 {
                     continue;
                 }
-                let mut price = prices[k];
-                if let (Some(cm), true) = (cert, converted) {
-                    if cm.channels[k] {
-                        price += s.value(cm.premium, year).max(0.0) * c.pass_through;
-                    }
-                }
+                let price = prices[k] + Self::premium(cert, converted, k, c, s, year);
                 let paid_at = t + c.delay;
                 if paid_at < n {
-                    revenue[paid_at] += output * shares[k] * price;
+                    let gross = output * shares[k] * price;
+                    // The buyer recovers its input advances from what it
+                    // owes for this delivery.
+                    let recovered = advances[k].min(gross.max(0.0));
+                    advances[k] -= recovered;
+                    revenue[paid_at] += gross;
+                    cost[paid_at] -= recovered;
+                    if let (Some(d), true) = (deducting.as_deref_mut(), c.deducts_repayment) {
+                        d[paid_at] += gross - recovered;
+                    }
                 }
             }
-            cost[t] -= annual_cost * a.spend[cm];
             if let Some(c) = cert {
                 cost[t] -= c.audit_per_month;
             }
+        }
+        // Advances no sale repaid are settled at the horizon.
+        if any_advance && n > 0 {
+            cost[n - 1] -= advances.iter().sum::<f64>();
         }
     }
 
@@ -371,19 +508,31 @@ impl CaseModel {
     /// payment delays; without them every case would show a spurious cash
     /// gap in its first months. Those sales were made before the
     /// investment, at year-0 levels of the without path, and are received
-    /// on both paths alike.
+    /// on both paths alike (input advances on them are taken as settled
+    /// before period 0).
     fn add_receivables(&self, a: &ActivityModel, p: &PathModel, s: &Scenario, f: &mut CaseFlows) {
-        let mut shares = vec![0.0; a.channels.len()];
-        Self::allocate(a, &p.mix, s, 0, &mut shares);
+        let k_n = a.channels.len();
+        let mut shares = vec![0.0; k_n];
+        let mut intended = vec![0.0; k_n];
+        let net: Vec<f64> = a
+            .channels
+            .iter()
+            .map(|c| Self::unit_price(c, s, 0))
+            .collect();
+        Self::honour_contracts(a, &p.mix, &net, &mut intended);
         let annual_output = s.value(p.output, 0).max(0.0) * p.ramp_at(0);
+        Self::allocate(a, &intended, s, 0, annual_output, &mut shares);
         for (k, c) in a.channels.iter().enumerate() {
-            let price = Self::unit_price(c, s, 0);
+            let price = net[k];
             for t in 0..c.delay.min(f.revenue_without.len()) {
                 // The sale was made `delay` months before period t.
                 let cm = (self.start_month as usize - 1 + t + 12 * c.delay - c.delay) % 12;
                 let receipt = annual_output * a.harvest[cm] * shares[k] * price;
                 f.revenue_without[t] += receipt;
                 f.revenue_with[t] += receipt;
+                if c.deducts_repayment {
+                    f.revenue_deducting[t] += receipt;
+                }
             }
         }
     }
@@ -481,8 +630,7 @@ impl CaseFlows {
 mod tests {
     use super::*;
 
-    fn case(body: &str) -> Case {
-        let head = r#"
+    const HEAD: &str = r#"
 id = "t"
 name = "t"
 country = "X"
@@ -497,7 +645,9 @@ other_income_per_month = 100
 subsistence_per_month = 80
 cash_buffer = 50
 "#;
-        let c: Case = toml::from_str(&format!("{head}{body}")).unwrap();
+
+    fn case(body: &str) -> Case {
+        let c: Case = toml::from_str(&format!("{HEAD}{body}")).unwrap();
         c.validate().unwrap();
         c
     }
@@ -584,5 +734,336 @@ payment_delay_days = 60
         // At the horizon (24) the replacement has 12 of 18 months left.
         assert!((f.capital[24] - 1200.0 * 12.0 / 18.0).abs() < 1e-9);
         assert!((f.cost_with[1] - (-0.1 * 750.0 / 12.0 - 10.0)).abs() < 1e-9);
+    }
+
+    /// One activity, all output sold in June (period 3 from a March start),
+    /// channels appended from `channels`; `mix` is the with mix.
+    fn june(mix: &str, channels: &str) -> String {
+        format!(
+            r#"
+[[activity]]
+name = "fruit"
+unit = "kg"
+harvest_calendar = {{ "6" = 1.0 }}
+[activity.with]
+output_per_year = 1000
+mix = {{ {mix} }}
+{channels}
+"#
+        )
+    }
+
+    #[test]
+    fn a_volume_cap_is_never_exceeded_and_its_overflow_goes_to_rejects_to() {
+        // 1000 kg offered to the exporter, which takes 300 kg a year (a
+        // tighter limit than its 0.5 grade share = 500 kg) at 2.0, paid a
+        // month later; the 700 kg overflow sells on the market at 1.0.
+        let body = june(
+            r#"export = 1.0"#,
+            r#"
+[[activity.channel]]
+name = "export"
+price = 2.0
+grade_share = 0.5
+volume_cap_per_year = 300
+rejects_to = "market"
+payment_delay_days = 30
+[[activity.channel]]
+name = "market"
+price = 1.0
+"#,
+        );
+        let f = CaseFlows::build(&case(&body)).unwrap();
+        assert!(
+            (f.revenue_with[3] - 700.0).abs() < 1e-9,
+            "{}",
+            f.revenue_with[3]
+        );
+        assert!(
+            (f.revenue_with[4] - 600.0).abs() < 1e-9,
+            "{}",
+            f.revenue_with[4]
+        );
+        // Where the grade share binds first (0.2 × 1000 = 200 < 300), it rules.
+        let f = CaseFlows::build(&case(
+            &body.replace("grade_share = 0.5", "grade_share = 0.2"),
+        ))
+        .unwrap();
+        assert!((f.revenue_with[4] - 400.0).abs() < 1e-9);
+        assert!((f.revenue_with[3] - 800.0).abs() < 1e-9);
+    }
+
+    /// The with-path shares of activity 0 in year 0 on the base scenario.
+    fn allocated(c: &Case) -> Vec<f64> {
+        let m = CaseModel::compile(c).unwrap();
+        let a = &m.activities[0];
+        let p = a.with.as_ref().unwrap();
+        let mut shares = vec![0.0; a.channels.len()];
+        let s = m.inputs.base();
+        CaseModel::allocate(a, &p.mix, &s, 0, 1000.0, &mut shares);
+        shares
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rejects_never_end_above_a_grade_share_or_cap(
+            grades in proptest::collection::vec(0.0f64..=1.0, 3),
+            caps in proptest::collection::vec(proptest::option::of(1.0f64..1500.0), 3),
+            raw_mix in proptest::collection::vec(0.0f64..1.0, 4),
+            targets in proptest::collection::vec(0usize..3, 3),
+        ) {
+            // Channels c0..c2 are limited and reject to a later channel; c3
+            // is the unlimited end of every chain.
+            let total: f64 = raw_mix.iter().sum::<f64>() + 1e-3;
+            let mix: Vec<f64> = raw_mix.iter().map(|x| (x + 1e-3 / 4.0) / total).collect();
+            let mix_text = mix
+                .iter()
+                .enumerate()
+                .map(|(i, m)| format!("c{i} = {m:?}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut channels = String::new();
+            for i in 0..3 {
+                let to = i + 1 + targets[i] % (3 - i);
+                channels += &format!(
+                    "[[activity.channel]]\nname = \"c{i}\"\nprice = 1.0\ngrade_share = {:?}\nrejects_to = \"c{to}\"\n",
+                    grades[i]
+                );
+                if let Some(cap) = caps[i] {
+                    channels += &format!("volume_cap_per_year = {cap:?}\n");
+                }
+            }
+            channels += "[[activity.channel]]\nname = \"c3\"\nprice = 1.0\n";
+            let c = case(&june(&mix_text, &channels));
+            let shares = allocated(&c);
+            let sum: f64 = shares.iter().sum();
+            proptest::prop_assert!((sum - 1.0).abs() < 1e-9, "shares {shares:?}");
+            for i in 0..3 {
+                let mut limit = grades[i];
+                if let Some(cap) = caps[i] {
+                    limit = limit.min(cap / 1000.0);
+                }
+                proptest::prop_assert!(shares[i] >= -1e-12);
+                proptest::prop_assert!(
+                    shares[i] <= limit + 1e-9,
+                    "c{i} holds {} above its limit {limit}: {shares:?}",
+                    shares[i]
+                );
+            }
+        }
+    }
+
+    /// A cooperative with a contract at 10 per kg (paid a month later) and
+    /// a coyote buying spot at `spot`, with κ_f and κ_b as given.
+    fn contract(spot: f64, kappas: &str) -> CaseFlows {
+        let body = june(
+            r#"coop = 1.0"#,
+            &format!(
+                r#"
+[[activity.channel]]
+name = "coop"
+price = 99.0
+contract_price = 10.0
+spot_channel = "coyote"
+payment_delay_days = 30
+{kappas}
+[[activity.channel]]
+name = "coyote"
+price = {spot:?}
+"#
+            ),
+        );
+        CaseFlows::build(&case(&body)).unwrap()
+    }
+
+    #[test]
+    fn the_farmer_side_sells_exactly_when_the_spot_margin_exceeds_kappa_f() {
+        let k = "side_selling_penalty = 2.0";
+        // Spot 12: a margin of exactly κ_f = 2 keeps the contract, paid in
+        // July at the contract price (not the channel's `price` of 99).
+        let f = contract(12.0, k);
+        assert_eq!(f.revenue_with[3], 0.0);
+        assert!((f.revenue_with[4] - 10_000.0).abs() < 1e-9);
+        // Spot 12.5: a margin of 2.5 > 2, all 1000 kg go to the coyote in June.
+        let f = contract(12.5, k);
+        assert!((f.revenue_with[3] - 12_500.0).abs() < 1e-9);
+        assert_eq!(f.revenue_with[4], 0.0);
+        // Without κ_b the buyer honours the contract however low the spot.
+        let f = contract(1.0, k);
+        assert!((f.revenue_with[4] - 10_000.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_buyer_reneges_exactly_when_the_contract_exceeds_spot_by_kappa_b() {
+        let k = "buyer_renege_margin = 3.0";
+        // Contract 10 − spot 7 = 3 = κ_b: honoured.
+        let f = contract(7.0, k);
+        assert!((f.revenue_with[4] - 10_000.0).abs() < 1e-9);
+        assert_eq!(f.revenue_with[3], 0.0);
+        // Spot 6.5: 3.5 > κ_b, the volume is sold spot.
+        let f = contract(6.5, k);
+        assert!((f.revenue_with[3] - 6_500.0).abs() < 1e-9);
+        assert_eq!(f.revenue_with[4], 0.0);
+        // Without κ_f the farmer never side-sells.
+        let f = contract(50.0, k);
+        assert!((f.revenue_with[4] - 10_000.0).abs() < 1e-9);
+    }
+
+    /// From January: costs of 0.1 × 1000 kg spread over January–June, all
+    /// sold in December to a buyer that advances `share` of them at `rate`
+    /// and may deduct repayment.
+    fn advances(share: f64, rate: f64) -> CaseFlows {
+        let body = format!(
+            r#"
+[[activity]]
+name = "fruit"
+unit = "kg"
+harvest_calendar = {{ "12" = 1.0 }}
+cost_calendar = {{ "1" = 0.1, "2" = 0.2, "3" = 0.1, "4" = 0.2, "5" = 0.2, "6" = 0.2 }}
+[activity.with]
+output_per_year = 1000
+unit_cost = 0.1
+mix = {{ coop = 1.0 }}
+[[activity.channel]]
+name = "coop"
+price = 1.0
+input_advance_share = {share:?}
+input_advance_rate = {rate:?}
+deducts_repayment = true
+"#
+        );
+        let mut c = case(&body);
+        c.start = "2026-01".into();
+        CaseFlows::build(&c).unwrap()
+    }
+
+    #[test]
+    fn input_advances_move_cost_to_the_sale_and_keep_the_years_total() {
+        let none = advances(0.0, 0.0);
+        let free = advances(0.5, 0.0);
+        // January's cost 10 is half advanced; December's payment of 1000
+        // carries the deduction of half the year's 100.
+        assert!((none.cost_with[0] + 10.0).abs() < 1e-9);
+        assert!((free.cost_with[0] + 5.0).abs() < 1e-9);
+        assert!((free.cost_with[11] + 50.0).abs() < 1e-9);
+        assert!((free.revenue_with[11] - 1000.0).abs() < 1e-9);
+        let year = |f: &CaseFlows| f.cost_with[..12].iter().sum::<f64>();
+        assert!((year(&none) + 100.0).abs() < 1e-9);
+        assert!((year(&free) - year(&none)).abs() < 1e-9);
+        // At 12 % a year, each month's advance grows by 1.12^(months to
+        // December / 12) before it is deducted.
+        let dear = advances(0.5, 0.12);
+        let months = [
+            (0, 10.0),
+            (1, 20.0),
+            (2, 10.0),
+            (3, 20.0),
+            (4, 20.0),
+            (5, 20.0),
+        ];
+        let owed: f64 = months
+            .iter()
+            .map(|&(m, c)| 0.5 * c * 1.12f64.powf((11 - m) as f64 / 12.0))
+            .sum();
+        assert!(
+            (dear.cost_with[11] + owed).abs() < 1e-9,
+            "{}",
+            dear.cost_with[11]
+        );
+        assert!((year(&dear) - year(&none) + (owed - 50.0)).abs() < 1e-9);
+        // What reaches the household through this buyer, before any loan
+        // deduction, is the payment less the advances.
+        assert!((dear.revenue_deducting[11] - (1000.0 - owed)).abs() < 1e-9);
+        assert_eq!(dear.revenue_deducting[10], 0.0);
+        assert_eq!(none.revenue_without, vec![0.0; 25]);
+    }
+
+    #[test]
+    fn unrepaid_advances_are_settled_at_the_horizon() {
+        // Nothing is sold after the second December; the advances of the
+        // last month (January of year 3, the horizon) are settled then.
+        let f = advances(1.0, 0.0);
+        let advanced: f64 = f.cost_with.iter().sum();
+        let none = advances(0.0, 0.0);
+        assert!((advanced - none.cost_with.iter().sum::<f64>()).abs() < 1e-9);
+    }
+
+    /// The validation error of a case body, as displayed.
+    fn invalid(body: &str) -> String {
+        let c: Case = toml::from_str(&format!("{HEAD}{body}")).unwrap();
+        c.validate().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn broken_channel_links_are_rejected_naming_the_field() {
+        let a = r#"
+[[activity.channel]]
+name = "a"
+price = 1.0
+grade_share = 0.5
+rejects_to = "b"
+[[activity.channel]]
+name = "b"
+price = 1.0
+grade_share = 0.5
+rejects_to = "a"
+"#;
+        let e = invalid(&june("a = 1.0", a));
+        assert!(e.contains("activity[0].channel[0].rejects_to"), "{e}");
+        assert!(e.contains("cycle"), "{e}");
+        assert!(e.contains("`a` → `b` → `a`"), "{e}");
+
+        let cap = r#"
+[[activity.channel]]
+name = "a"
+price = 1.0
+volume_cap_per_year = 100
+"#;
+        let e = invalid(&june("a = 1.0", cap));
+        assert!(e.contains("activity[0].channel[0].rejects_to"), "{e}");
+        assert!(e.contains("volume_cap_per_year"), "{e}");
+
+        let spot = r#"
+[[activity.channel]]
+name = "a"
+price = 1.0
+contract_price = 1.0
+spot_channel = "nowhere"
+"#;
+        let e = invalid(&june("a = 1.0", spot));
+        assert!(e.contains("activity[0].channel[0].spot_channel"), "{e}");
+        assert!(e.contains("nowhere"), "{e}");
+
+        let kappa = r#"
+[[activity.channel]]
+name = "a"
+price = 1.0
+side_selling_penalty = 1.0
+"#;
+        let e = invalid(&june("a = 1.0", kappa));
+        assert!(
+            e.contains("activity[0].channel[0].side_selling_penalty"),
+            "{e}"
+        );
+
+        // A capped channel inside a chain that ends unlimited is fine.
+        let chained = r#"
+[[activity.channel]]
+name = "a"
+price = 1.0
+grade_share = 0.5
+rejects_to = "b"
+[[activity.channel]]
+name = "b"
+price = 1.0
+volume_cap_per_year = 10
+rejects_to = "c"
+[[activity.channel]]
+name = "c"
+price = 1.0
+"#;
+        let f = CaseFlows::build(&case(&june("a = 1.0", chained))).unwrap();
+        // June: 500 kg to a, 10 to b, 490 to c, all at 1.0.
+        assert!((f.revenue_with[3] - 1000.0).abs() < 1e-9);
     }
 }

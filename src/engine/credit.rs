@@ -29,6 +29,11 @@
 //!   the shortfall is consumption not made, and cash is set to 0, never
 //!   carried negative. Then `paid_t = min(due_t + arrears_{t−1}, cash)`
 //!   and `arrears_t = arrears_{t−1} + due_t − paid_t`, paid oldest first.
+//!   **Deduction at source.** Sales through buyers that deduct repayment
+//!   (`deducting_revenue`) pay `min(due_t + arrears_{t−1},
+//!   deducting_revenue_t)` to the lender *before* subsistence (unless the
+//!   loan defaults that month); the rest of the month runs as above on
+//!   what is left.
 //! * **Default (F24).** Months are 30 days. An amount due in month d and
 //!   still unpaid when month t's payment is made is 30·(t − d) days past
 //!   due; the loan defaults in the first month t in which that exceeds
@@ -278,6 +283,9 @@ pub struct HouseholdPath<'a> {
     pub capital: &'a [f64],
     /// Resale value of the financed items each month (for recovery).
     pub asset_value: &'a [f64],
+    /// The part of `enterprise_with`'s sales paid through buyers that
+    /// deduct the loan's instalments at source (empty: none).
+    pub deducting_revenue: &'a [f64],
     /// Other income per month.
     pub other_income: f64,
     /// Subsistence consumption per month; paid before any instalment.
@@ -460,6 +468,31 @@ fn run_account(h: &HouseholdPath, loan: &LoanPlan, lender: &Lender) -> Account {
         }
         cash += inflow;
         acc.inflows += inflow;
+        let mut paid = 0.0;
+        let active = acc.default.is_none() && !settled;
+        if active {
+            if due > 0.0 {
+                unpaid.push_back((t, due));
+            }
+            arrears += due;
+            // A buyer that deducts repayment pays the lender first, out of
+            // what it owes the household, before subsistence.
+            let at_source = if late || reverted {
+                0.0
+            } else {
+                arrears.min(at(h.deducting_revenue, t).max(0.0))
+            };
+            if at_source > 0.0 {
+                paid += at_source;
+                cash -= at_source;
+                arrears -= at_source;
+                pay_oldest_first(&mut unpaid, at_source, tol);
+                if arrears <= tol {
+                    arrears = 0.0;
+                    unpaid.clear();
+                }
+            }
+        }
         if t < months {
             cash -= h.subsistence;
             acc.consumed += h.subsistence;
@@ -472,20 +505,16 @@ fn run_account(h: &HouseholdPath, loan: &LoanPlan, lender: &Lender) -> Account {
             cash = 0.0;
         }
 
-        let mut paid = 0.0;
         let mut defaults_now = false;
-        if acc.default.is_none() && !settled {
-            if due > 0.0 {
-                unpaid.push_back((t, due));
-            }
-            arrears += due;
+        if active {
             if late {
                 defaults_now = true;
             } else {
-                paid = arrears.min(cash);
-                cash -= paid;
-                arrears -= paid;
-                pay_oldest_first(&mut unpaid, paid, tol);
+                let from_cash = arrears.min(cash);
+                paid += from_cash;
+                cash -= from_cash;
+                arrears -= from_cash;
+                pay_oldest_first(&mut unpaid, from_cash, tol);
                 if arrears <= tol {
                     arrears = 0.0;
                     unpaid.clear();
@@ -990,6 +1019,7 @@ mod tests {
                 enterprise_without: &self.without,
                 capital: &self.capital,
                 asset_value: &self.asset,
+                deducting_revenue: &[],
                 other_income: 0.0,
                 subsistence: self.subsistence,
                 buffer: self.buffer,
@@ -1023,6 +1053,41 @@ mod tests {
         assert!(
             (plan.average_balance() - plan.balance[..12].iter().sum::<f64>() / 12.0).abs() < 1e-9
         );
+    }
+
+    #[test]
+    fn deduction_at_source_pays_instalments_before_subsistence() {
+        // Every month from 1 the household sells 150 to a buyer and must
+        // eat 150: without deduction subsistence takes the whole sale, no
+        // instalment (88.85) is paid and the loan defaults once the first
+        // one is more than 90 days past due, in month 5.
+        let (_, loan) = annuity_1000();
+        let mut f = Flows::new(vec![150.0; 25], &loan);
+        f.subsistence = 150.0;
+        // Month 0 has no sale: a buffer of 150 feeds the family.
+        f.buffer = 150.0;
+        let plain = outcome(&f, &loan);
+        assert!(plain.defaulted);
+        assert_eq!(plain.default_month, Some(5));
+        assert!(plain.months_in_arrears > 0);
+        // With the buyer deducting repayment, each instalment is paid out
+        // of the sale first: no arrears, no default, and the household eats
+        // 150 − 88.85 = 61.15 in months 1–12, below subsistence.
+        let deducting = f.with.clone();
+        let mut h = f.path();
+        h.deducting_revenue = &deducting;
+        let o = evaluate_path(&h, &loan, &Lender::default());
+        assert!(!o.defaulted);
+        assert_eq!(o.months_in_arrears, 0);
+        assert!(o.below_subsistence);
+        assert!((o.promised_pv - o.received_pv).abs() < 1e-9);
+        let acc = run_account(&h, &loan, &Lender::default());
+        let dues: f64 = loan.due.iter().sum();
+        assert!((acc.paid_total - dues).abs() < 1e-9);
+        // Consumed: 150 in month 0 (from the buffer), 150 − instalment in
+        // months 1–12, 150 in months 13–24.
+        let expected = 150.0 + (150.0 * 12.0 - dues) + 150.0 * 12.0;
+        assert!((acc.consumed - expected).abs() < 1e-9, "{}", acc.consumed);
     }
 
     #[test]
@@ -1428,6 +1493,7 @@ mod tests {
             capital: f.capital.clone(),
             asset_value: vec![0.0; n],
             household_net: vec![other - subsistence; n],
+            revenue_deducting: vec![0.0; n],
         }
     }
 

@@ -136,6 +136,7 @@ pub fn evaluate_scenario(
         enterprise_without: without,
         capital: &flows.capital,
         asset_value: &flows.asset_value,
+        deducting_revenue: &flows.revenue_deducting,
         other_income: prep.other_income,
         subsistence: prep.subsistence,
         buffer: prep.buffer,
