@@ -57,6 +57,7 @@ fn sds(case: &Case, step: &str, paths: usize) -> Vec<(f64, f64)> {
     let prep = Prepared::without_loan(case).unwrap();
     let mixes = grid(2, step).unwrap();
     evaluate(&prep, 0, &mixes, paths, 7, 0.03, &|_| {})
+        .unwrap()
         .into_iter()
         .map(|r| (r.mix[0], r.income_sd))
         .collect()
@@ -101,7 +102,9 @@ fn a_single_channel_mix_is_the_single_channel_simulation() {
         toml::from_str(&std::fs::read_to_string("products/microloan-12m-flat.toml").unwrap())
             .unwrap();
     let prep = Prepared::new(&case, std::slice::from_ref(&product)).unwrap();
-    let row = evaluate(&prep, 0, &[vec![0.0, 1.0]], 3000, 11, 0.03, &|_| {}).remove(0);
+    let row = evaluate(&prep, 0, &[vec![0.0, 1.0]], 3000, 11, 0.03, &|_| {})
+        .unwrap()
+        .remove(0);
 
     case.activities[0].with.as_mut().unwrap().mix = [("b".to_string(), 1.0)].into_iter().collect();
     case.validate().unwrap();
@@ -116,9 +119,13 @@ fn a_single_channel_mix_is_the_single_channel_simulation() {
         &|_| {},
     );
     let s = &sim.products[0].summary;
+    // Same scenarios, same engine; only the order in which monthly revenue
+    // is summed differs, so agreement is to rounding.
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
     assert_eq!(row.pd_annual, Some(s.pd_annual));
-    assert_eq!(row.expected_loss, Some(s.expected_loss));
+    assert!(close(row.expected_loss.unwrap(), s.expected_loss));
     assert_eq!(row.p_below_subsistence, s.p_below_subsistence);
-    assert_eq!(row.income_mean, 12.0 * s.w_mean);
-    assert_eq!(row.ce, 12.0 * s.ce);
+    assert!(close(row.income_mean, 12.0 * s.w_mean));
+    assert!(close(row.income_sd, 12.0 * s.w_sd));
+    assert!(close(row.ce, 12.0 * s.ce));
 }

@@ -42,12 +42,12 @@ pub fn run(args: &ChannelsArgs) -> Result<Outcome> {
         seed,
         threads,
     } = args.mc;
-    let bar = progress_bar(mixes.len() as u64);
+    let bar = progress_bar(paths as u64);
     let rows = with_pool(paths, threads, || {
         evaluate(&prep, activity, &mixes, paths, seed, args.pd_max, &|done| {
             bar.set_position(done as u64)
         })
-    })?;
+    })??;
     bar.finish_and_clear();
 
     let table = rows_table(&names, &rows);

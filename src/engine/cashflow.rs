@@ -269,6 +269,16 @@ impl CaseModel {
     /// `activity` replaced by `mix` (shares in the case file's channel
     /// order): how channel-mix analysis evaluates a mix on a scenario.
     pub fn fill_with_mix(&self, s: &Scenario, mix: Option<(usize, &[f64])>, f: &mut CaseFlows) {
+        self.fill_except(s, mix.map(|(k, _)| k), f);
+        if let Some((k, m)) = mix {
+            self.add_with_path(s, k, m, f);
+        }
+    }
+
+    /// Fills everything but the with path of activity `skip` (channel-mix
+    /// analysis builds the rest of a scenario once and adds that path per
+    /// mix with [`CaseModel::add_with_path`]).
+    pub fn fill_except(&self, s: &Scenario, skip: Option<usize>, f: &mut CaseFlows) {
         let n = self.months;
         f.start_month = self.start_month;
         f.start_year = self.start_year;
@@ -293,29 +303,47 @@ impl CaseModel {
                 self.add_path(a, p, &p.mix, None, s, drought_loss, revenue, cost, None);
                 self.add_receivables(a, p, s, f);
             }
-            if let Some(p) = &a.with {
-                let mix = match mix {
-                    Some((k, m)) if k == i => m,
-                    _ => &p.mix,
-                };
-                let (revenue, cost) = (&mut f.revenue_with, &mut f.cost_with);
-                let deducting = Some(f.revenue_deducting.as_mut_slice());
-                self.add_path(
-                    a,
-                    p,
-                    mix,
-                    a.cert.as_ref(),
-                    s,
-                    drought_loss,
-                    revenue,
-                    cost,
-                    deducting,
-                );
+            if skip != Some(i) {
+                if let Some(p) = &a.with {
+                    self.add_with(a, p, &p.mix, s, f);
+                }
             }
         }
         for item in &self.items {
             add_item(f, item, s);
         }
+    }
+
+    /// Adds the with path of activity `k`, its output split by `mix`.
+    pub fn add_with_path(&self, s: &Scenario, k: usize, mix: &[f64], f: &mut CaseFlows) {
+        let a = &self.activities[k];
+        if let Some(p) = &a.with {
+            self.add_with(a, p, mix, s, f);
+        }
+    }
+
+    fn add_with(
+        &self,
+        a: &ActivityModel,
+        p: &PathModel,
+        mix: &[f64],
+        s: &Scenario,
+        f: &mut CaseFlows,
+    ) {
+        let drought_loss = self.inputs.drought_loss();
+        let (revenue, cost) = (&mut f.revenue_with, &mut f.cost_with);
+        let deducting = Some(f.revenue_deducting.as_mut_slice());
+        self.add_path(
+            a,
+            p,
+            mix,
+            a.cert.as_ref(),
+            s,
+            drought_loss,
+            revenue,
+            cost,
+            deducting,
+        );
     }
 
     /// The intended mix after contracts are honoured or broken in `year`
@@ -571,6 +599,20 @@ impl CaseFlows {
     /// Builds the base-scenario flows of a validated case.
     pub fn build(case: &Case) -> Result<CaseFlows> {
         Ok(CaseModel::compile(case)?.base_flows())
+    }
+
+    /// Copies `other` into `self`, reusing `self`'s buffers.
+    pub fn copy_from(&mut self, other: &CaseFlows) {
+        self.start_month = other.start_month;
+        self.start_year = other.start_year;
+        self.revenue_without.clone_from(&other.revenue_without);
+        self.cost_without.clone_from(&other.cost_without);
+        self.revenue_with.clone_from(&other.revenue_with);
+        self.cost_with.clone_from(&other.cost_with);
+        self.capital.clone_from(&other.capital);
+        self.asset_value.clone_from(&other.asset_value);
+        self.household_net.clone_from(&other.household_net);
+        self.revenue_deducting.clone_from(&other.revenue_deducting);
     }
 
     /// Number of months on the grid, including period 0.

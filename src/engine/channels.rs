@@ -2,10 +2,10 @@
 //! case and the same scenarios, with the upgraded activity's output split
 //! differently across its market channels, under each loan product.
 //!
-//! Every mix runs the full Monte Carlo with the with-path mix of one
-//! activity replaced; because paths are keyed by (seed, path), every mix
-//! and product sees the same scenarios (common random numbers), so the
-//! differences between rows are the mix's, not noise. A mix is *efficient*
+//! Every mix is evaluated on the same scenarios (common random numbers):
+//! each path is drawn once and every mix and product is run on it, so the
+//! differences between rows are the mix's, not noise. The statistics are
+//! those of `simulate` (a one-channel mix reproduces it to rounding). A mix is *efficient*
 //! when no other mix under the same product has a higher certainty
 //! equivalent and a lower PD; it is on the *mean–variance frontier* when no
 //! other has a higher mean income and a lower standard deviation.
@@ -13,7 +13,12 @@
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
-use super::simulate::{simulate, Config, Prepared};
+use rayon::prelude::*;
+
+use super::cashflow::CaseFlows;
+use super::credit::{annual_pd, ce_floor, quantile};
+use super::simulate::Prepared;
+use crate::math::stats::{crra_certainty_equivalent, Welford};
 use crate::{Error, Result};
 
 /// Most mixes one run evaluates.
@@ -103,8 +108,27 @@ pub struct MixRow {
     pub best: bool,
 }
 
+/// What a mix's statistics need from one path under one loan.
+#[derive(Debug, Clone, Copy)]
+struct Record {
+    defaulted: bool,
+    /// Promised less received present value (the path's loss).
+    loss: f64,
+    /// Consumption capacity W per month.
+    w: f64,
+    min_dscr: f64,
+}
+
+/// Paths evaluated between progress reports.
+const CHUNK: usize = 256;
+
+/// Most bytes of per-path records one run may hold.
+const MAX_RECORD_BYTES: usize = 2 << 30;
+
 /// Evaluates `mixes` of activity `activity` under every loan of `prep`.
-/// `progress` receives the number of mixes done.
+/// Each path's scenario is drawn once and the flows of everything but the
+/// mixed path are built once; each mix then adds its own path and runs the
+/// household's cash account. `progress` receives the number of paths done.
 pub fn evaluate(
     prep: &Prepared,
     activity: usize,
@@ -113,38 +137,95 @@ pub fn evaluate(
     seed: u64,
     pd_max: f64,
     progress: &(dyn Fn(usize) + Sync),
-) -> Vec<MixRow> {
-    let no_loan = prep.loans.len() == 1 && prep.loans[0].principal == 0.0;
-    let mut rows = Vec::with_capacity(mixes.len() * prep.loans.len());
+) -> Result<Vec<MixRow>> {
+    let n_loans = prep.loans.len();
+    let cells = mixes.len() * n_loans;
+    let bytes = cells * paths * std::mem::size_of::<Record>();
+    if bytes > MAX_RECORD_BYTES {
+        return Err(Error::usage(format!(
+            "{} mixes × {n_loans} product(s) × {paths} paths needs {} MB; at most {} MB: use fewer --paths, a larger --step or fewer products",
+            mixes.len(),
+            bytes >> 20,
+            MAX_RECORD_BYTES >> 20
+        )));
+    }
+    let mut records: Vec<Vec<Record>> = (0..cells).map(|_| Vec::with_capacity(paths)).collect();
+    let mut done = 0;
+    while done < paths {
+        let end = (done + CHUNK).min(paths);
+        let chunk: Vec<Vec<Record>> = (done..end)
+            .into_par_iter()
+            .map_init(
+                || {
+                    (
+                        prep.model.inputs.empty(),
+                        CaseFlows::default(),
+                        CaseFlows::default(),
+                        Vec::new(),
+                        Vec::new(),
+                    )
+                },
+                |(scenario, base, flows, with, without), path| {
+                    prep.model.inputs.sample(seed, path as u64, &[], scenario);
+                    prep.model.fill_except(scenario, Some(activity), base);
+                    let mut out = Vec::with_capacity(cells);
+                    for mix in mixes {
+                        flows.copy_from(base);
+                        prep.model.add_with_path(scenario, activity, mix, flows);
+                        let h = prep.household(flows, with, without);
+                        out.extend(prep.evaluate_loans(&h).into_iter().map(|o| Record {
+                            defaulted: o.defaulted,
+                            loss: o.promised_pv - o.received_pv,
+                            w: o.consumption_capacity,
+                            min_dscr: o.min_annual_dscr,
+                        }));
+                    }
+                    out
+                },
+            )
+            .collect();
+        for per_path in chunk {
+            for (cell, r) in per_path.into_iter().enumerate() {
+                records[cell].push(r);
+            }
+        }
+        done = end;
+        progress(done);
+    }
+
+    let no_loan = n_loans == 1 && prep.loans[0].principal == 0.0;
+    let subsistence = prep.subsistence();
+    let mut rows = Vec::with_capacity(cells);
     for (i, mix) in mixes.iter().enumerate() {
-        let cfg = Config {
-            paths,
-            seed,
-            mix: Some((activity, mix.clone())),
-            ..Config::default()
-        };
-        for run in simulate(prep, &cfg, &|_| {}).products {
-            let s = run.summary;
-            let loan = |x: f64| (!no_loan).then_some(x);
+        for (j, loan) in prep.loans.iter().enumerate() {
+            let rec = &records[i * n_loans + j];
+            let n = rec.len().max(1) as f64;
+            let w: Vec<f64> = rec.iter().map(|r| r.w).collect();
+            let mut stats = Welford::new();
+            for x in &w {
+                stats.push(*x);
+            }
+            let pd = rec.iter().filter(|r| r.defaulted).count() as f64 / n;
+            let on_loan = |x: f64| (!no_loan).then_some(x);
             rows.push(MixRow {
                 mix: mix.clone(),
-                product: run.id,
-                income_mean: 12.0 * s.w_mean,
-                income_sd: 12.0 * s.w_sd,
-                ce: 12.0 * s.ce,
-                p_below_subsistence: s.p_below_subsistence,
-                pd_annual: loan(s.pd_annual),
-                expected_loss: loan(s.expected_loss),
-                dscr_p10: loan(s.dscr_p10).filter(|d| d.is_finite()),
+                product: loan.id.clone(),
+                income_mean: 12.0 * stats.mean(),
+                income_sd: 12.0 * if stats.count() > 1 { stats.sd() } else { 0.0 },
+                ce: 12.0 * crra_certainty_equivalent(&w, prep.gamma(), ce_floor(subsistence)),
+                p_below_subsistence: rec.iter().filter(|r| r.w < subsistence).count() as f64 / n,
+                pd_annual: on_loan(annual_pd(pd, loan.maturity() as f64 / 12.0)),
+                expected_loss: on_loan(rec.iter().map(|r| r.loss).sum::<f64>() / n),
+                dscr_p10: quantile(rec.iter().map(|r| r.min_dscr).collect(), 0.10)
+                    .filter(|d| d.is_finite() && !no_loan),
                 efficient: false,
                 frontier: false,
                 best: false,
             });
         }
-        progress(i + 1);
     }
     mark(&mut rows, pd_max);
-    rows
+    Ok(rows)
 }
 
 /// Marks efficient, frontier and best rows within each product.

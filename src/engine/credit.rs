@@ -788,7 +788,26 @@ fn mean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
     (w.count() > 0).then(|| w.mean())
 }
 
-fn quantile(mut values: Vec<f64>, p: f64) -> Option<f64> {
+/// Annual PD from a lifetime PD over `tenor_years` (F25):
+/// 1 − (1 − PD_life)^(1/years).
+#[must_use]
+pub fn annual_pd(pd_lifetime: f64, tenor_years: f64) -> f64 {
+    if tenor_years > 0.0 {
+        1.0 - (1.0 - pd_lifetime).powf(1.0 / tenor_years)
+    } else {
+        pd_lifetime
+    }
+}
+
+/// The floor ε under consumption capacity before CRRA utility (F31): 1% of
+/// subsistence per month, at least 1e-9.
+#[must_use]
+pub fn ce_floor(subsistence: f64) -> f64 {
+    (0.01 * subsistence).max(1e-9)
+}
+
+/// The `p`-quantile of `values` (numpy's linear rule), `None` when empty.
+pub fn quantile(mut values: Vec<f64>, p: f64) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
@@ -824,11 +843,7 @@ pub fn summarise(
     let n = s.max(1) as f64;
     let defaults: Vec<&PathOutcome> = outcomes.iter().filter(|o| o.defaulted).collect();
     let pd = defaults.len() as f64 / n;
-    let pd_annual = if tenor_years > 0.0 {
-        1.0 - (1.0 - pd).powf(1.0 / tenor_years)
-    } else {
-        pd
-    };
+    let pd_annual = annual_pd(pd, tenor_years);
     let total_ead: f64 = defaults.iter().map(|o| o.ead).sum();
     let total_recovery: f64 = defaults.iter().map(|o| o.recovery_pv).sum();
     let ead = (!defaults.is_empty()).then(|| total_ead / defaults.len() as f64);
@@ -867,7 +882,7 @@ pub fn summarise(
         quantiles(&mut v, &[0.05, 0.5, 0.95])
     };
 
-    let floor = (0.01 * subsistence).max(1e-9);
+    let floor = ce_floor(subsistence);
     let w_with: Vec<f64> = outcomes.iter().map(|o| o.consumption_capacity).collect();
     let w_without: Vec<f64> = without.iter().map(|o| o.consumption_capacity).collect();
     let ce = if w_with.is_empty() {

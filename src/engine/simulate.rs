@@ -127,29 +127,56 @@ pub fn evaluate_scenario(
     with: &mut Vec<f64>,
     without: &mut Vec<f64>,
 ) -> (WithoutOutcome, Vec<PathOutcome>) {
-    with.clear();
-    without.clear();
-    with.extend((0..flows.len()).map(|t| flows.net_with(t)));
-    without.extend((0..flows.len()).map(|t| flows.net_without(t)));
-    let h = HouseholdPath {
-        enterprise_with: with,
-        enterprise_without: without,
-        capital: &flows.capital,
-        asset_value: &flows.asset_value,
-        deducting_revenue: &flows.revenue_deducting,
-        other_income: prep.other_income,
-        subsistence: prep.subsistence,
-        buffer: prep.buffer,
-        savings_rate: 0.0,
-        discount_monthly: prep.discount_monthly,
-    };
-    let outcomes = prep
-        .loans
-        .iter()
-        .zip(&prep.lenders)
-        .map(|(loan, lender)| evaluate_path(&h, loan, lender))
-        .collect();
+    let h = prep.household(flows, with, without);
+    let outcomes = prep.evaluate_loans(&h);
     (evaluate_without(&h), outcomes)
+}
+
+impl Prepared {
+    /// The household's view of `flows`, with `with`/`without` as buffers for
+    /// the enterprise's net cash.
+    pub fn household<'a>(
+        &self,
+        flows: &'a CaseFlows,
+        with: &'a mut Vec<f64>,
+        without: &'a mut Vec<f64>,
+    ) -> HouseholdPath<'a> {
+        with.clear();
+        without.clear();
+        with.extend((0..flows.len()).map(|t| flows.net_with(t)));
+        without.extend((0..flows.len()).map(|t| flows.net_without(t)));
+        HouseholdPath {
+            enterprise_with: with,
+            enterprise_without: without,
+            capital: &flows.capital,
+            asset_value: &flows.asset_value,
+            deducting_revenue: &flows.revenue_deducting,
+            other_income: self.other_income,
+            subsistence: self.subsistence,
+            buffer: self.buffer,
+            savings_rate: 0.0,
+            discount_monthly: self.discount_monthly,
+        }
+    }
+
+    /// Each loan on one household path.
+    pub fn evaluate_loans(&self, h: &HouseholdPath) -> Vec<PathOutcome> {
+        self.loans
+            .iter()
+            .zip(&self.lenders)
+            .map(|(loan, lender)| evaluate_path(h, loan, lender))
+            .collect()
+    }
+
+    /// The household's monthly subsistence.
+    pub fn subsistence(&self) -> f64 {
+        self.subsistence
+    }
+
+    /// The household's CRRA risk aversion.
+    pub fn gamma(&self) -> f64 {
+        self.gamma
+    }
 }
 
 /// Runs the simulation; `progress` is called with the number of paths done.
