@@ -173,7 +173,7 @@ pub fn evaluate(
                         flows.copy_from(base);
                         prep.model.add_with_path(scenario, activity, mix, flows);
                         let h = prep.household(flows, with, without);
-                        out.extend(prep.evaluate_loans(&h).into_iter().map(|o| Record {
+                        out.extend(prep.evaluate_loans(&h, false).into_iter().map(|o| Record {
                             defaulted: o.defaulted,
                             loss: o.promised_pv - o.received_pv,
                             w: o.consumption_capacity,

@@ -655,6 +655,19 @@ fn lender_irr_monthly(flows: &[f64], contract_monthly: f64) -> Option<f64> {
 /// Evaluates a loan on one household path (see the module notes).
 #[must_use]
 pub fn evaluate_path(h: &HouseholdPath, loan: &LoanPlan, lender: &Lender) -> PathOutcome {
+    evaluate_path_with(h, loan, lender, true)
+}
+
+/// [`evaluate_path`], solving the lender's IRR only when `lender_irr` is
+/// true (a root search per path in arrears, which analyses that do not
+/// report it skip).
+#[must_use]
+pub fn evaluate_path_with(
+    h: &HouseholdPath,
+    loan: &LoanPlan,
+    lender: &Lender,
+    lender_irr: bool,
+) -> PathOutcome {
     let acc = run_account(h, loan, lender);
     let i = loan.monthly_rate;
     let promised_pv = tvm::npv(i, &loan.due);
@@ -672,8 +685,9 @@ pub fn evaluate_path(h: &HouseholdPath, loan: &LoanPlan, lender: &Lender) -> Pat
         .map(|(t, x)| x - at(h.enterprise_without, t))
         .collect();
     let household_npv = tvm::npv(r, &incremental);
-    let other: Vec<f64> = vec![h.other_income; h.months()];
-    let wealth = h.buffer + tvm::npv(r, &acc.household) + tvm::npv(r, &other);
+    // Other income is level: its NPV is an annuity, no vector needed.
+    let other = h.other_income * annuity_due_factor(r, h.months());
+    let wealth = h.buffer + tvm::npv(r, &acc.household) + other;
     PathOutcome {
         defaulted: acc.default.is_some(),
         default_month: acc.default.map(|d| d.month as u32),
@@ -683,6 +697,8 @@ pub fn evaluate_path(h: &HouseholdPath, loan: &LoanPlan, lender: &Lender) -> Pat
         received_pv,
         lender_irr: if acc.default.is_none() && acc.months_in_arrears == 0 {
             loan.on_schedule_irr
+        } else if !lender_irr {
+            None
         } else {
             lender_irr_monthly(&acc.lender, i).map(|m| (1.0 + m).powi(12) - 1.0)
         },

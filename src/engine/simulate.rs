@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use super::appraisal::case_schedule;
 use super::cashflow::{CaseFlows, CaseModel};
 use super::credit::{
-    evaluate_path, evaluate_without, summarise, CreditSummary, HouseholdPath, LoanPlan,
+    evaluate_path_with, evaluate_without, summarise, CreditSummary, HouseholdPath, LoanPlan,
     PathOutcome, WithoutOutcome,
 };
 use super::scenario::{Scenario, Slot};
@@ -128,7 +128,7 @@ pub fn evaluate_scenario(
     without: &mut Vec<f64>,
 ) -> (WithoutOutcome, Vec<PathOutcome>) {
     let h = prep.household(flows, with, without);
-    let outcomes = prep.evaluate_loans(&h);
+    let outcomes = prep.evaluate_loans(&h, true);
     (evaluate_without(&h), outcomes)
 }
 
@@ -159,12 +159,13 @@ impl Prepared {
         }
     }
 
-    /// Each loan on one household path.
-    pub fn evaluate_loans(&self, h: &HouseholdPath) -> Vec<PathOutcome> {
+    /// Each loan on one household path; the lender's IRR is solved only
+    /// when `lender_irr` is true.
+    pub fn evaluate_loans(&self, h: &HouseholdPath, lender_irr: bool) -> Vec<PathOutcome> {
         self.loans
             .iter()
             .zip(&self.lenders)
-            .map(|(loan, lender)| evaluate_path(h, loan, lender))
+            .map(|(loan, lender)| evaluate_path_with(h, loan, lender, lender_irr))
             .collect()
     }
 
