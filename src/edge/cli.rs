@@ -195,8 +195,8 @@ pub struct ChannelsArgs {
     /// Every `*.toml` product in a directory.
     #[arg(long, value_name = "DIR")]
     pub products: Option<PathBuf>,
-    /// The activity whose channels are mixed (default: the first whose
-    /// with-path can sell through two or more channels).
+    /// The activity whose channels are mixed (default: the with-path
+    /// activity with the most channels, at least two).
     #[arg(long)]
     pub activity: Option<String>,
     /// Grid of shares: every mix whose shares are multiples of STEP.

@@ -129,10 +129,11 @@ fn pick_activity(case: &Case, name: Option<&str>) -> Result<(usize, Vec<String>)
                     known.join(", ")
                 ))
             }),
-        None => case
-            .activities
-            .iter()
-            .position(|a| a.with.is_some() && a.channels.len() >= 2)
+        None => (0..case.activities.len())
+            .filter(|&i| case.activities[i].with.is_some() && case.activities[i].channels.len() >= 2)
+            // The upgraded activity is the one with the most channels; the
+            // first such on a tie.
+            .min_by_key(|&i| (std::cmp::Reverse(case.activities[i].channels.len()), i))
             .map(|i| (i, names(i)))
             .ok_or_else(|| {
                 Error::usage(format!(
