@@ -15,6 +15,7 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use terrace::edge::cmd_simulate::load_case;
 use terrace::edge::toml_file::load_product;
 use terrace::engine::cashflow::CaseFlows;
+use terrace::engine::channels::{evaluate, grid};
 use terrace::engine::simulate::{evaluate_scenario, simulate, Config, Prepared};
 
 const PATHS: usize = 10_000;
@@ -71,6 +72,27 @@ fn bench(c: &mut Criterion) {
             }
             black_box(total)
         })
+    });
+    g.finish();
+
+    // Channel mixes: a three-channel case (Pakistan embroidery, 8 years)
+    // on a 0.05 grid, 231 mixes × 10,000 paths, one product.
+    let case = load_case("data/cases/pakistan-embroidery.toml".as_ref()).unwrap();
+    let prep = Prepared::new(&case, std::slice::from_ref(&product)).unwrap();
+    let activity = case
+        .activities
+        .iter()
+        .position(|a| a.channels.len() == 3)
+        .unwrap();
+    let mixes = grid(3, "0.05").unwrap();
+    let months = case.horizon_months() as u64 + 1;
+    let mut g = c.benchmark_group("channels");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(
+        PATHS as u64 * months * mixes.len() as u64,
+    ));
+    g.bench_function("grid_005_3_channels", |b| {
+        b.iter(|| evaluate(&prep, activity, &mixes, PATHS, 1, 0.03, &|_| {}).unwrap())
     });
     g.finish();
 }
