@@ -12,7 +12,7 @@
 //! Run: `cargo bench --bench simulate`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use terrace::edge::cmd_simulate::load_case;
+use terrace::edge::shared::load_case;
 use terrace::edge::toml_file::load_product;
 use terrace::engine::cashflow::CaseFlows;
 use terrace::engine::channels::{evaluate, grid};

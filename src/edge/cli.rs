@@ -114,18 +114,33 @@ pub struct ScheduleArgs {
 pub struct AppraiseArgs {
     /// Case file (TOML), e.g. data/cases/kenya-avocado.toml.
     pub case: PathBuf,
-    /// A loan product file; repeat for several.
-    #[arg(long, value_name = "FILE")]
-    pub product: Vec<PathBuf>,
-    /// Every `*.toml` product in a directory.
-    #[arg(long, value_name = "DIR")]
-    pub products: Option<PathBuf>,
+    /// Loan products.
+    #[command(flatten)]
+    pub loans: ProductArgs,
     /// Also show each product's month-by-month household cash after debt service.
     #[arg(long)]
     pub monthly: bool,
     /// Output options.
     #[command(flatten)]
     pub out: OutputArgs,
+}
+
+/// The loan products a command runs: files and directories of them.
+#[derive(Debug, Clone, Args)]
+pub struct ProductArgs {
+    /// A loan product file; repeat for several.
+    #[arg(long, value_name = "FILE")]
+    pub product: Vec<PathBuf>,
+    /// Every `*.toml` product in a directory.
+    #[arg(long, value_name = "DIR")]
+    pub products: Option<PathBuf>,
+}
+
+impl ProductArgs {
+    /// Whether no product was named.
+    pub fn is_empty(&self) -> bool {
+        self.product.is_empty() && self.products.is_none()
+    }
 }
 
 /// Monte Carlo options shared by the commands that simulate.
@@ -147,12 +162,9 @@ pub struct McArgs {
 pub struct SimulateArgs {
     /// Case file (TOML), e.g. data/cases/kenya-avocado.toml.
     pub case: PathBuf,
-    /// A loan product file; repeat for several.
-    #[arg(long, value_name = "FILE")]
-    pub product: Vec<PathBuf>,
-    /// Every `*.toml` product in a directory.
-    #[arg(long, value_name = "DIR")]
-    pub products: Option<PathBuf>,
+    /// Loan products.
+    #[command(flatten)]
+    pub loans: ProductArgs,
     /// Monte Carlo options.
     #[command(flatten)]
     pub mc: McArgs,
@@ -188,13 +200,10 @@ pub struct SensitivityArgs {
 pub struct ChannelsArgs {
     /// Case file (TOML).
     pub case: PathBuf,
-    /// A loan product file; repeat for several. Without one, the household
-    /// pays for the investment from its own cash.
-    #[arg(long, value_name = "FILE")]
-    pub product: Vec<PathBuf>,
-    /// Every `*.toml` product in a directory.
-    #[arg(long, value_name = "DIR")]
-    pub products: Option<PathBuf>,
+    /// Loan products; without any, the household pays for the investment
+    /// from its own cash.
+    #[command(flatten)]
+    pub loans: ProductArgs,
     /// The activity whose channels are mixed (default: the with-path
     /// activity with the most channels, at least two).
     #[arg(long)]

@@ -4,25 +4,19 @@
 use serde_json::{json, Value};
 
 use super::cli::{AppraiseArgs, Outcome};
-use super::files::toml_files_in;
 use super::render::{write_json, Cell, Format, Table};
-use super::toml_file::{load, load_product};
-use crate::domain::case::Case;
+use super::shared::{load_case, load_products};
 use crate::engine::appraisal::{appraise_case, Appraisal, FinancingView};
 use crate::Result;
 
 /// Runs `terrace appraise`.
 pub fn run(args: &AppraiseArgs) -> Result<Outcome> {
-    let (case, source) = load::<Case>(&args.case)?;
-    case.validate().map_err(|e| source.locate(e))?;
-    let mut paths = args.product.clone();
-    if let Some(dir) = &args.products {
-        paths.extend(toml_files_in(dir)?);
-    }
-    let products = paths
-        .iter()
-        .map(|p| load_product(p))
-        .collect::<Result<Vec<_>>>()?;
+    let case = load_case(&args.case)?;
+    let products = if args.loans.is_empty() {
+        Vec::new()
+    } else {
+        load_products(&args.loans)?
+    };
     let appraisal = appraise_case(&case, &products)?;
 
     let mut sink = args.out.sink()?;

@@ -6,9 +6,9 @@ use std::path::Path;
 use serde_json::json;
 
 use super::cli::{ChannelsArgs, McArgs, Outcome};
-use super::cmd_simulate::{load_case, load_products, progress_bar, with_pool};
 use super::files::open_reader;
 use super::render::{write_json, Cell, Format, Table};
+use super::shared::{load_case, load_products, progress_bar, with_pool};
 use crate::domain::case::Case;
 use crate::engine::channels::{evaluate, grid, MixRow, MAX_MIXES};
 use crate::engine::simulate::Prepared;
@@ -29,13 +29,10 @@ pub fn run(args: &ChannelsArgs) -> Result<Outcome> {
             args.pd_max
         )));
     }
-    let prep = if args.product.is_empty() && args.products.is_none() {
+    let prep = if args.loans.is_empty() {
         Prepared::without_loan(&case)?
     } else {
-        Prepared::new(
-            &case,
-            &load_products(&args.product, args.products.as_deref())?,
-        )?
+        Prepared::new(&case, &load_products(&args.loans)?)?
     };
     let McArgs {
         paths,

@@ -4,8 +4,8 @@
 use serde_json::json;
 
 use super::cli::{Outcome, SensitivityArgs};
-use super::cmd_simulate::{load_case, progress_bar, with_pool};
 use super::render::{write_json, Cell, Format, Table};
+use super::shared::{load_case, progress_bar, with_pool};
 use super::toml_file::load_product;
 use crate::engine::appraisal::LoanFlows;
 use crate::engine::sensitivity::{switching_values, tornado, SwitchingRow, TornadoRow};

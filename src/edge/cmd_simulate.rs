@@ -1,20 +1,15 @@
 //! `terrace simulate`: Monte Carlo credit risk and household welfare of each
 //! product on a case.
 
-use std::path::PathBuf;
-
-use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 
 use super::cli::{McArgs, Outcome, SimulateArgs};
-use super::files::toml_files_in;
 use super::render::{write_json, Cell, Format, Table};
-use super::toml_file::{load, load_product};
+use super::shared::{load_case, load_products, progress_bar, with_pool};
 use crate::domain::case::Case;
-use crate::domain::product::Product;
 use crate::engine::credit::CreditSummary;
-use crate::engine::simulate::{simulate, Config, Prepared, Simulation, MAX_PATHS};
-use crate::{Error, Result};
+use crate::engine::simulate::{simulate, Config, Prepared, Simulation};
+use crate::Result;
 
 /// The metrics, in output order, with their table precision.
 pub const METRICS: [(&str, u8); 19] = [
@@ -64,68 +59,10 @@ pub fn metric_values(s: &CreditSummary) -> [Option<f64>; 19] {
     ]
 }
 
-/// Loads and validates a case, with file and line on any error.
-pub fn load_case(path: &std::path::Path) -> Result<Case> {
-    let (case, source) = load::<Case>(path)?;
-    case.validate().map_err(|e| source.locate(e))?;
-    Ok(case)
-}
-
-/// The products named by `--product` and `--products`.
-pub fn load_products(files: &[PathBuf], dir: Option<&std::path::Path>) -> Result<Vec<Product>> {
-    let mut paths = files.to_vec();
-    if let Some(dir) = dir {
-        paths.extend(toml_files_in(dir)?);
-    }
-    if paths.is_empty() {
-        return Err(Error::usage(
-            "no product given: add --product FILE or --products DIR",
-        ));
-    }
-    paths.iter().map(|p| load_product(p)).collect()
-}
-
-/// Checks `--paths` and runs `f` on a pool of `--threads` workers.
-pub fn with_pool<T: Send>(
-    paths: usize,
-    threads: Option<usize>,
-    f: impl FnOnce() -> T + Send,
-) -> Result<T> {
-    if !(1..=MAX_PATHS).contains(&paths) {
-        return Err(Error::usage(format!(
-            "--paths: expected 1 to {MAX_PATHS} paths (10,000 gives a PD standard error under 0.5 points), found {paths}"
-        )));
-    }
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = threads {
-        if t == 0 || t > 1024 {
-            return Err(Error::usage(format!(
-                "--threads: expected 1 to 1024, found {t}"
-            )));
-        }
-        builder = builder.num_threads(t);
-    }
-    let pool = builder
-        .build()
-        .map_err(|e| Error::usage(format!("--threads: {e}")))?;
-    Ok(pool.install(f))
-}
-
-/// A progress bar on stderr, hidden when stderr is not a terminal.
-pub fn progress_bar(len: u64) -> ProgressBar {
-    let bar = ProgressBar::new(len);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} {pos}/{len} paths [{elapsed_precise}] {per_sec} ETA {eta}",
-    ) {
-        bar.set_style(style);
-    }
-    bar
-}
-
 /// Runs `terrace simulate`.
 pub fn run(args: &SimulateArgs) -> Result<Outcome> {
     let case = load_case(&args.case)?;
-    let products = load_products(&args.product, args.products.as_deref())?;
+    let products = load_products(&args.loans)?;
     let prep = Prepared::new(&case, &products)?;
     let McArgs {
         paths,

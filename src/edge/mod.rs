@@ -10,4 +10,5 @@ pub mod cmd_sensitivity;
 pub mod cmd_simulate;
 pub mod files;
 pub mod render;
+pub mod shared;
 pub mod toml_file;
