@@ -152,3 +152,34 @@ fn bad_mixes_and_steps_name_file_line_and_field() {
         .code(2)
         .stderr(predicate::str::contains("--activity"));
 }
+
+/// Mixes are evaluated on the same scenarios whatever the thread count.
+#[test]
+fn same_seed_same_mixes_whatever_the_thread_count() {
+    let run = |threads: &str| {
+        let out = terrace()
+            .args([
+                "channels",
+                "data/cases/mexico-coffee.toml",
+                "--product",
+                "products/orchard-84m-gestation.toml",
+                "--step",
+                "0.5",
+                "--paths",
+                "700",
+                "--threads",
+                threads,
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    assert_eq!(run("1"), run("2"));
+}
