@@ -617,7 +617,9 @@ impl Case {
     /// such on a tie. `None` when no activity sells through two channels.
     pub fn upgraded_activity(&self) -> Option<usize> {
         (0..self.activities.len())
-            .filter(|&i| self.activities[i].with.is_some() && self.activities[i].channels.len() >= 2)
+            .filter(|&i| {
+                self.activities[i].with.is_some() && self.activities[i].channels.len() >= 2
+            })
             .min_by_key(|&i| (std::cmp::Reverse(self.activities[i].channels.len()), i))
     }
 }

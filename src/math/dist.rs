@@ -385,7 +385,10 @@ mod tests {
             assert!((s.mean() - 2.5 * d.mean()).abs() < 1e-12 * d.mean().abs().max(1.0));
             for u in [0.01, 0.3, 0.5, 0.9] {
                 let (a, b) = (s.quantile(u), 2.5 * d.quantile(u));
-                assert!((a - b).abs() < 1e-9 * b.abs().max(1.0), "{d:?} at {u}: {a} vs {b}");
+                assert!(
+                    (a - b).abs() < 1e-9 * b.abs().max(1.0),
+                    "{d:?} at {u}: {a} vs {b}"
+                );
             }
             assert_eq!(s.is_random(), d.is_random());
             assert_eq!(d.scaled(0.0), Dist::Fixed(0.0));
