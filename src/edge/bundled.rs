@@ -131,7 +131,7 @@ mod tests {
             listed("products"),
             "add new products to PRODUCT_FILES"
         );
-        assert_eq!(cases().unwrap().len(), 8);
-        assert_eq!(products().unwrap().len(), 7);
+        assert_eq!(super::cases().unwrap().len(), 8);
+        assert_eq!(super::products().unwrap().len(), 7);
     }
 }
