@@ -33,6 +33,37 @@ pub enum Upgrading {
     Intersectoral,
 }
 
+impl Upgrading {
+    /// Every type, in the brief's order.
+    pub const ALL: [Upgrading; 5] = [
+        Upgrading::Process,
+        Upgrading::Product,
+        Upgrading::Functional,
+        Upgrading::Channel,
+        Upgrading::Intersectoral,
+    ];
+
+    /// The name used in files: `process`, `product`, `functional`,
+    /// `channel`, `intersectoral`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Upgrading::Process => "process",
+            Upgrading::Product => "product",
+            Upgrading::Functional => "functional",
+            Upgrading::Channel => "channel",
+            Upgrading::Intersectoral => "intersectoral",
+        }
+    }
+
+    /// The type named `name` (ASCII case ignored, surrounding space trimmed).
+    pub fn from_name(name: &str) -> Option<Upgrading> {
+        let name = name.trim();
+        Upgrading::ALL
+            .into_iter()
+            .find(|u| u.as_str().eq_ignore_ascii_case(name))
+    }
+}
+
 /// One MSE's situation and investment decision.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -579,6 +610,17 @@ impl Case {
     /// The horizon in months.
     pub fn horizon_months(&self) -> u32 {
         self.horizon_years * 12
+    }
+
+    /// The upgraded activity whose channel mix can change: the activity
+    /// with a with path and the most channels (at least two), the first
+    /// such on a tie. `None` when no activity sells through two channels.
+    pub fn upgraded_activity(&self) -> Option<usize> {
+        (0..self.activities.len())
+            .filter(|&i| {
+                self.activities[i].with.is_some() && self.activities[i].channels.len() >= 2
+            })
+            .min_by_key(|&i| (std::cmp::Reverse(self.activities[i].channels.len()), i))
     }
 }
 

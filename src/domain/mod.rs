@@ -5,5 +5,6 @@
 pub mod case;
 pub mod lender;
 pub mod param;
+pub mod portfolio;
 pub mod product;
 pub mod schedule;

@@ -53,6 +53,16 @@ impl Param {
     pub fn is_random(&self) -> bool {
         self.dist.is_random()
     }
+
+    /// The input multiplied by `k ≥ 0`, same shape and name (see
+    /// [`Dist::scaled`]).
+    #[must_use]
+    pub fn scaled(&self, k: f64) -> Param {
+        Param {
+            name: self.name.clone(),
+            dist: self.dist.scaled(k),
+        }
+    }
 }
 
 impl Default for Param {

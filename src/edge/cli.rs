@@ -43,6 +43,9 @@ pub enum Command {
     /// Channel mixes of the upgraded activity under each product: income,
     /// certainty equivalent, PD; efficient mixes marked.
     Channels(ChannelsArgs),
+    /// Write a synthetic portfolio CSV (the portfolio schema) across the
+    /// bundled case templates; the same seed gives the same bytes.
+    GeneratePortfolio(GenerateArgs),
 }
 
 /// Where and how a command writes its result.
@@ -226,6 +229,21 @@ pub struct ChannelsArgs {
     pub out: OutputArgs,
 }
 
+/// Arguments of `terrace generate-portfolio`.
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// Number of rows (1 to 10,000,000).
+    #[arg(long)]
+    pub rows: u64,
+    /// Seed: the same seed gives a byte-identical file.
+    #[arg(long, default_value_t = 20_261_129)]
+    pub seed: u64,
+    /// The CSV file to write (written to a temporary name and renamed when
+    /// complete).
+    #[arg(long, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
 /// Whether a command that finished had to reject some input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -252,6 +270,7 @@ pub fn main() -> i32 {
         Command::Simulate(a) => super::cmd_simulate::run(a),
         Command::Sensitivity(a) => super::cmd_sensitivity::run(a),
         Command::Channels(a) => super::cmd_channels::run(a),
+        Command::GeneratePortfolio(a) => super::cmd_generate::run(a),
     };
     match result {
         Ok(Outcome::Complete) => 0,

@@ -126,13 +126,8 @@ fn pick_activity(case: &Case, name: Option<&str>) -> Result<(usize, Vec<String>)
                     known.join(", ")
                 ))
             }),
-        None => (0..case.activities.len())
-            .filter(|&i| {
-                case.activities[i].with.is_some() && case.activities[i].channels.len() >= 2
-            })
-            // The upgraded activity is the one with the most channels; the
-            // first such on a tie.
-            .min_by_key(|&i| (std::cmp::Reverse(case.activities[i].channels.len()), i))
+        None => case
+            .upgraded_activity()
             .map(|i| (i, names(i)))
             .ok_or_else(|| {
                 Error::usage(format!(

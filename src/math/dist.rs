@@ -100,6 +100,19 @@ impl Pert {
         pert_shape(self.min, self.mode, self.max)
     }
 
+    /// The same PERT with `min`, `mode` and `max` multiplied by `k > 0`.
+    /// The quantile table scales with them, so it is multiplied rather than
+    /// rebuilt (a rebuild costs thousands of incomplete-beta evaluations).
+    #[must_use]
+    pub fn scaled(&self, k: f64) -> Pert {
+        Pert {
+            min: self.min * k,
+            mode: self.mode * k,
+            max: self.max * k,
+            table: self.table.iter().map(|x| x * k).collect(),
+        }
+    }
+
     #[inline]
     fn quantile(&self, u: f64) -> f64 {
         let x = u.clamp(0.0, 1.0) * PERT_GRID as f64;
@@ -194,6 +207,48 @@ impl Dist {
             Dist::Normal { mean, sd } => mean + sd * z,
             Dist::LogNormal { mean, sigma } => (mean.ln() - 0.5 * sigma * sigma + sigma * z).exp(),
             d => d.quantile(crate::math::stats::norm_cdf(z).clamp(1e-12, 1.0 - 1e-12)),
+        }
+    }
+
+    /// The distribution of `k·X` for a factor `k ≥ 0`: the shape is kept and
+    /// every location and spread parameter is multiplied (the lognormal's
+    /// mean, whose σ of ln X is scale-free). `k = 0` gives `Fixed(0)`. Used
+    /// to size a case template to one enterprise (`domain::portfolio`).
+    /// Callers pass a finite `k ≥ 0`; anything else gives `Fixed(NaN)`,
+    /// which case validation refuses.
+    #[must_use]
+    pub fn scaled(&self, k: f64) -> Dist {
+        if !(k.is_finite() && k >= 0.0) {
+            return Dist::Fixed(f64::NAN);
+        }
+        if k == 0.0 {
+            return Dist::Fixed(0.0);
+        }
+        match self {
+            Dist::Fixed(v) => Dist::Fixed(v * k),
+            Dist::Uniform { min, max } => Dist::Uniform {
+                min: min * k,
+                max: max * k,
+            },
+            Dist::Normal { mean, sd } => Dist::Normal {
+                mean: mean * k,
+                sd: sd * k,
+            },
+            Dist::LogNormal { mean, sigma } => Dist::LogNormal {
+                mean: mean * k,
+                sigma: *sigma,
+            },
+            Dist::Triangular { min, mode, max } => Dist::Triangular {
+                min: min * k,
+                mode: mode * k,
+                max: max * k,
+            },
+            Dist::Pert(p) => Dist::Pert(p.scaled(k)),
+            Dist::Empirical(v) => Dist::Empirical(v.iter().map(|x| x * k).collect()),
+            Dist::Discrete { values, cumulative } => Dist::Discrete {
+                values: values.iter().map(|x| x * k).collect(),
+                cumulative: cumulative.clone(),
+            },
         }
     }
 
@@ -300,6 +355,49 @@ mod tests {
                     "{d:?} {z}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn scaling_multiplies_every_quantile_and_the_mean() {
+        let dists = [
+            Dist::Fixed(3.0),
+            Dist::Uniform { min: 1.0, max: 2.0 },
+            Dist::Normal { mean: 3.0, sd: 2.0 },
+            Dist::LogNormal {
+                mean: 60.0,
+                sigma: 0.25,
+            },
+            Dist::Triangular {
+                min: 0.0,
+                mode: 1.0,
+                max: 4.0,
+            },
+            Dist::Pert(Pert::new(80.0, 100.0, 150.0)),
+            Dist::Empirical(vec![1.0, 2.0, 4.0]),
+            Dist::Discrete {
+                values: vec![0.0, 10.0],
+                cumulative: vec![0.3, 1.0],
+            },
+        ];
+        for d in &dists {
+            let s = d.scaled(2.5);
+            assert!((s.mean() - 2.5 * d.mean()).abs() < 1e-12 * d.mean().abs().max(1.0));
+            for u in [0.01, 0.3, 0.5, 0.9] {
+                let (a, b) = (s.quantile(u), 2.5 * d.quantile(u));
+                assert!(
+                    (a - b).abs() < 1e-9 * b.abs().max(1.0),
+                    "{d:?} at {u}: {a} vs {b}"
+                );
+            }
+            assert_eq!(s.is_random(), d.is_random());
+            assert_eq!(d.scaled(0.0), Dist::Fixed(0.0));
+        }
+        // The rescaled PERT table equals a rebuilt one.
+        let built = Dist::Pert(Pert::new(200.0, 250.0, 375.0));
+        let scaled = Dist::Pert(Pert::new(80.0, 100.0, 150.0)).scaled(2.5);
+        for u in [0.001, 0.2, 0.77, 0.999] {
+            assert!((built.quantile(u) - scaled.quantile(u)).abs() < 1e-9);
         }
     }
 
