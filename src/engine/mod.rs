@@ -6,6 +6,7 @@ pub mod cashflow;
 pub mod channels;
 pub mod credit;
 pub mod flows;
+pub mod portfolio;
 pub mod scenario;
 pub mod sensitivity;
 pub mod simulate;

@@ -20,10 +20,59 @@ use crate::domain::case::{Drought, PriceProcess};
 use crate::domain::param::Param;
 use crate::math::copula::{Copula, Repair};
 use crate::math::dist::Dist;
+use crate::math::stats::norm_cdf;
 use crate::Result;
 
 /// Index of a model input in [`Inputs`].
 pub type Slot = usize;
+
+/// The shared shock an input loads on when many loans are simulated
+/// together (F29): yields and drought losses on the region's weather,
+/// prices on the value chain's market.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shock {
+    Weather,
+    Market,
+    None,
+}
+
+impl Shock {
+    fn of(label: &str) -> Shock {
+        if label.ends_with(".output_per_year") || label.ends_with("yield_loss") {
+            Shock::Weather
+        } else if label.ends_with(".price") {
+            Shock::Market
+        } else {
+            Shock::None
+        }
+    }
+}
+
+/// Shocks a scenario shares with the other loans on the same path (F29):
+/// Z_i = √ρ·F + √(1 − ρ)·e_i, per project year.
+#[derive(Debug, Clone, Copy)]
+pub struct Common<'a> {
+    /// The region's weather factor, one standard normal per year.
+    pub weather: &'a [f64],
+    /// The value chain's price factor, one standard normal per year.
+    pub market: &'a [f64],
+    /// Loading ρ_r on the weather factor.
+    pub rho_weather: f64,
+    /// Loading ρ_c on the market factor.
+    pub rho_market: f64,
+}
+
+impl Common<'_> {
+    fn mix(&self, shock: Shock, year: usize, e: f64) -> f64 {
+        let (f, rho) = match shock {
+            Shock::Weather => (self.weather, self.rho_weather),
+            Shock::Market => (self.market, self.rho_market),
+            Shock::None => return e,
+        };
+        let f = f.get(year).or(f.last()).copied().unwrap_or(0.0);
+        rho.sqrt() * f + (1.0 - rho).sqrt() * e
+    }
+}
 
 /// A drought chain ready to sample.
 #[derive(Debug, Clone)]
@@ -52,6 +101,8 @@ pub struct Inputs {
     random: Vec<bool>,
     /// Whether the input is drawn as a normal score rather than a uniform.
     normal_score: Vec<bool>,
+    /// Which shared shock, if any, moves the input in a portfolio (F29).
+    shock: Vec<Shock>,
     labels: Vec<String>,
     years: usize,
     drought: Option<DroughtChain>,
@@ -101,6 +152,7 @@ impl Inputs {
             params: Vec::new(),
             random: Vec::new(),
             normal_score: Vec::new(),
+            shock: Vec::new(),
             labels: Vec::new(),
             years: years.max(1),
             drought: None,
@@ -118,7 +170,9 @@ impl Inputs {
             param.dist,
             Dist::Normal { .. } | Dist::LogNormal { .. }
         ));
-        self.labels.push(label.into());
+        let label = label.into();
+        self.shock.push(Shock::of(&label));
+        self.labels.push(label);
         self.params.len() - 1
     }
 
@@ -232,6 +286,20 @@ impl Inputs {
     /// cumulative probability (the tornado's P10/P90) while everything
     /// else is drawn as usual, from the same stream.
     pub fn sample(&self, seed: u64, path: u64, pins: &[(Slot, f64)], out: &mut Scenario) {
+        self.sample_shared(seed, path, pins, None, out);
+    }
+
+    /// As [`Inputs::sample`], with yields, drought and prices loaded on
+    /// shocks shared with other loans (F29). Inputs with a shared shock are
+    /// then drawn as normal scores.
+    pub fn sample_shared(
+        &self,
+        seed: u64,
+        path: u64,
+        pins: &[(Slot, f64)],
+        common: Option<&Common>,
+        out: &mut Scenario,
+    ) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(path);
         let mut z = std::mem::take(&mut out.z);
@@ -243,8 +311,11 @@ impl Inputs {
             // Inputs that need a normal score (normal and lognormal inputs,
             // and any input in the copula) get a standard normal; the rest
             // a uniform, which their quantile function takes directly.
-            for (zi, normal) in z.iter_mut().zip(&self.normal_score) {
-                *zi = if *normal {
+            let normal = |slot: usize| {
+                self.normal_score[slot] || (common.is_some() && self.shock[slot] != Shock::None)
+            };
+            for (slot, zi) in z.iter_mut().enumerate() {
+                *zi = if normal(slot) {
                     rng.sample(StandardNormal)
                 } else {
                     rng.random::<f64>()
@@ -260,12 +331,17 @@ impl Inputs {
                     z[s] = *wi;
                 }
             }
+            if let Some(c) = common {
+                for (slot, zi) in z.iter_mut().enumerate() {
+                    *zi = c.mix(self.shock[slot], year, *zi);
+                }
+            }
             for (slot, p) in self.params.iter().enumerate() {
                 let value = if !self.random[slot] {
                     p.base()
                 } else if let Some((_, u)) = pins.iter().find(|(s, _)| *s == slot) {
                     p.dist.quantile(u.clamp(1e-12, 1.0 - 1e-12))
-                } else if self.normal_score[slot] {
+                } else if normal(slot) {
                     p.dist.from_normal_score(z[slot])
                 } else {
                     p.dist.quantile(z[slot].clamp(1e-12, 1.0 - 1e-12))
@@ -277,11 +353,17 @@ impl Inputs {
         out.w = w;
         match &self.drought {
             Some(d) => {
-                let mut dry = rng.random::<f64>() < d.stationary_share;
+                // In a portfolio the chain's uniforms come from the region's
+                // weather factor, so dry years coincide across a region.
+                let mut uniform = |y: usize| match common {
+                    Some(c) => norm_cdf(c.mix(Shock::Weather, y, rng.sample(StandardNormal))),
+                    None => rng.random::<f64>(),
+                };
+                let mut dry = uniform(0) < d.stationary_share;
                 for y in 0..self.years {
                     if y > 0 {
                         let p = if dry { d.p_dry_to_dry } else { d.p_wet_to_dry };
-                        dry = rng.random::<f64>() < p;
+                        dry = uniform(y) < p;
                     }
                     out.dry[y] = dry;
                 }
