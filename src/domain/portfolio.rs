@@ -900,6 +900,21 @@ fn mix_text(mix: &[(String, f64)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The three column lists are written out for readability; they must
+    /// not drift apart.
+    #[test]
+    fn columns_are_exactly_the_required_and_optional_ones() {
+        let mut all: Vec<&str> = REQUIRED_COLUMNS
+            .iter()
+            .chain(&OPTIONAL_COLUMNS)
+            .copied()
+            .collect();
+        let mut listed = COLUMNS.to_vec();
+        all.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(all, listed);
+    }
     use rust_decimal_macros::dec;
 
     fn case(text: &str) -> Case {
