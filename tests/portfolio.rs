@@ -5,7 +5,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use terrace::domain::portfolio::{apply, parse_row, template_for, Header};
-use terrace::engine::portfolio::{evaluate_loan, loan_seed, BookConfig, BookLosses, LoanResult};
+use terrace::engine::portfolio::{
+    evaluate_loan, loan_seed, BookConfig, BookLosses, LoanCredit, LoanResult,
+};
 use terrace::engine::simulate::{simulate, Config, Prepared};
 use terrace::math::stats::{norm_inv, vasicek_quantile};
 
@@ -30,19 +32,24 @@ fn one_factor_book(loans: usize, paths: usize, pd: f64, rho: f64) -> BookLosses 
                 }
             })
             .collect();
-        book.add(&LoanResult {
-            product: "p".into(),
-            exposure: 1.0,
-            project_npv: 0.0,
-            project_irr: None,
-            verdict: String::new(),
-            min_annual_dscr: None,
-            pd_annual: pd,
-            expected_loss: pd,
-            ce_gain: 0.0,
-            viable: true,
-            losses,
-        });
+        book.add(
+            &LoanResult {
+                product: "p".into(),
+                exposure: 1.0,
+                project_npv: 0.0,
+                project_irr: None,
+                verdict: String::new(),
+                min_annual_dscr: None,
+                credit: Some(LoanCredit {
+                    pd_annual: pd,
+                    expected_loss: pd,
+                    ce_gain: 0.0,
+                    viable: true,
+                    losses,
+                }),
+            },
+            1.0,
+        );
     }
     book
 }
@@ -125,7 +132,8 @@ fn a_one_row_book_without_shared_shocks_is_the_simulation_of_its_case() {
         &|_| {},
     );
     let s = &sim.products[0].summary;
-    assert_eq!(loan.pd_annual, s.pd_annual);
-    assert_eq!(loan.expected_loss, s.expected_loss);
-    assert_eq!(loan.ce_gain, s.ce_gain);
+    let credit = loan.credit.as_ref().unwrap();
+    assert_eq!(credit.pd_annual, s.pd_annual);
+    assert_eq!(credit.expected_loss, s.expected_loss);
+    assert_eq!(credit.ce_gain, s.ce_gain);
 }

@@ -80,6 +80,11 @@ pub struct Case {
     pub upgrading: Vec<Upgrading>,
     /// ISO currency code of every amount in the file.
     pub currency: String,
+    /// Units of `currency` per US dollar. Needed only where cases in
+    /// different currencies are added up (a portfolio's book losses,
+    /// segments and donor totals are reported in US$).
+    #[serde(default)]
+    pub units_per_usd: Option<f64>,
     /// Investment (period 0) month, `YYYY-MM`.
     pub start: String,
     /// Appraisal horizon in years (1–30).
@@ -425,6 +430,14 @@ impl Case {
             "an empty string"
         );
         parse_year_month(&self.start).map_err(|e| e.with_field("start"))?;
+        if let Some(fx) = self.units_per_usd {
+            ensure!(
+                fx.is_finite() && fx > 0.0,
+                "units_per_usd",
+                "a positive exchange rate (units of the currency per US$)",
+                fx
+            );
+        }
         ensure!(
             (1..=30).contains(&self.horizon_years),
             "horizon_years",

@@ -40,6 +40,10 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Tornado and switching values: which inputs move the results.
     Sensitivity(SensitivityArgs),
+    /// Evaluate a loan book from CSV: every row under every product, shared
+    /// regional and value-chain shocks, per-segment results and the book's
+    /// loss distribution.
+    Portfolio(PortfolioArgs),
     /// Channel mixes of the upgraded activity under each product: income,
     /// certainty equivalent, PD; efficient mixes marked.
     Channels(ChannelsArgs),
@@ -244,6 +248,42 @@ pub struct GenerateArgs {
     pub output: PathBuf,
 }
 
+/// Arguments of `terrace portfolio`.
+#[derive(Debug, Clone, Args)]
+pub struct PortfolioArgs {
+    /// Portfolio CSV (see data/portfolios/README.md for the schema).
+    pub file: PathBuf,
+    /// Loan products: each row is evaluated under every one (or under its
+    /// own `product_id`).
+    #[command(flatten)]
+    pub loans: ProductArgs,
+    /// Simulated paths per loan; 0 runs the deterministic metrics only (no
+    /// PD, EL, CE gain or loss distribution).
+    #[arg(long, default_value_t = 1_000)]
+    pub paths: usize,
+    /// Seed: the same seed gives the same outputs whatever the thread count.
+    #[arg(long, default_value_t = 20_261_129)]
+    pub seed: u64,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Loading of yields and droughts on the region's weather factor (F29).
+    #[arg(long, default_value_t = 0.10)]
+    pub rho_region: f64,
+    /// Loading of prices on the value chain's price factor (F29).
+    #[arg(long, default_value_t = 0.05)]
+    pub rho_chain: f64,
+    /// Annual PD ceiling for a loan to count as viable (F55).
+    #[arg(long, default_value_t = 0.03)]
+    pub pd_max: f64,
+    /// Directory for loans.csv, segments.csv, portfolio.json and rejected.csv.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: PathBuf,
+    /// Write loans.parquet instead of loans.csv.
+    #[arg(long)]
+    pub parquet: bool,
+}
+
 /// Whether a command that finished had to reject some input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -270,6 +310,7 @@ pub fn main() -> i32 {
         Command::Simulate(a) => super::cmd_simulate::run(a),
         Command::Sensitivity(a) => super::cmd_sensitivity::run(a),
         Command::Channels(a) => super::cmd_channels::run(a),
+        Command::Portfolio(a) => super::cmd_portfolio::run(a),
         Command::GeneratePortfolio(a) => super::cmd_generate::run(a),
     };
     match result {

@@ -39,7 +39,7 @@ pub fn run(args: &ChannelsArgs) -> Result<Outcome> {
         seed,
         threads,
     } = args.mc;
-    let bar = progress_bar(paths as u64);
+    let bar = progress_bar(paths as u64, "paths");
     let rows = with_pool(paths, threads, || {
         evaluate(&prep, activity, &mixes, paths, seed, args.pd_max, &|done| {
             bar.set_position(done as u64)

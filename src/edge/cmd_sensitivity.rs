@@ -21,7 +21,7 @@ pub fn run(args: &SensitivityArgs) -> Result<Outcome> {
     let random = (0..prep.model.inputs.len())
         .filter(|&s| prep.model.inputs.param(s).is_random())
         .count();
-    let bar = progress_bar(random as u64);
+    let bar = progress_bar(random as u64, "inputs");
     bar.set_message("inputs");
     let bars = with_pool(args.paths, args.threads, || {
         tornado(&prep, 0, args.paths, args.seed)

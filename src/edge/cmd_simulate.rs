@@ -69,7 +69,7 @@ pub fn run(args: &SimulateArgs) -> Result<Outcome> {
         seed,
         threads,
     } = args.mc;
-    let bar = progress_bar(paths as u64);
+    let bar = progress_bar(paths as u64, "paths");
     let cfg = Config {
         paths,
         seed,

@@ -70,6 +70,17 @@ pub fn toml_files_in(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// The temporary name an output is written under before it is renamed to
+/// `path`: `.<name>.partial-<pid>` in the same directory, so the rename does
+/// not cross file systems and a leftover is hidden and names its process.
+pub fn partial_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.partial-{}", std::process::id()))
+}
+
 /// Where a command's output goes: standard output, or a file committed by
 /// renaming a temporary file when [`Sink::finish`] is called.
 pub struct Sink {
@@ -86,11 +97,7 @@ impl Sink {
                 target: None,
             }),
             Some(path) => {
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let tmp = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+                let tmp = partial_path(path);
                 let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
                 Ok(Sink {
                     writer: BufWriter::new(Box::new(file)),
@@ -126,6 +133,16 @@ impl Sink {
                 .map_or_else(|| PathBuf::from("<stdout>"), |(_, d)| d.clone()),
             e,
         )
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writer.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
     }
 }
 

@@ -58,12 +58,13 @@ pub fn with_pool<T: Send>(
     Ok(pool.install(f))
 }
 
-/// A progress bar on stderr, hidden when stderr is not a terminal.
-pub fn progress_bar(len: u64) -> ProgressBar {
+/// A progress bar on stderr counting `unit`s (rate and ETA shown), hidden
+/// when stderr is not a terminal.
+pub fn progress_bar(len: u64, unit: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} {pos}/{len} paths [{elapsed_precise}] {per_sec} ETA {eta}",
-    ) {
+    if let Ok(style) = ProgressStyle::with_template(&format!(
+        "{{spinner}} {{pos}}/{{len}} {unit} [{{elapsed_precise}}] {{per_sec}} ETA {{eta}}"
+    )) {
         bar.set_style(style);
     }
     bar

@@ -21,6 +21,7 @@ use super::scenario::Common;
 use super::simulate::{evaluate_scenario, Prepared};
 use crate::domain::case::Case;
 use crate::domain::product::Product;
+use crate::math::money::to_f64;
 use crate::math::stats::{implied_default_correlation, quantiles};
 use crate::Result;
 
@@ -57,6 +58,14 @@ pub struct LoanResult {
     pub verdict: String,
     /// Lowest annual DSCR on the base scenario.
     pub min_annual_dscr: Option<f64>,
+    /// The Monte Carlo metrics; `None` when the book is run with no paths
+    /// (deterministic metrics only).
+    pub credit: Option<LoanCredit>,
+}
+
+/// A loan's Monte Carlo credit and welfare metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoanCredit {
     /// Annual PD from the simulation.
     pub pd_annual: f64,
     /// Expected loss (PV of promised less received).
@@ -112,6 +121,23 @@ pub fn evaluate_loan(
     cfg: &BookConfig,
 ) -> Result<Vec<LoanResult>> {
     let appraisal = appraise_case(case, products)?;
+    let deterministic = |credit: Option<LoanCredit>, k: usize| {
+        let (p, view) = (&products[k], &appraisal.products[k]);
+        LoanResult {
+            product: p.id.clone(),
+            exposure: to_f64(view.principal),
+            project_npv: appraisal.project.npv,
+            project_irr: appraisal.project.irr,
+            verdict: view.verdict.to_string(),
+            min_annual_dscr: view.min_annual_dscr,
+            credit,
+        }
+    };
+    if cfg.paths == 0 {
+        return Ok((0..products.len())
+            .map(|k| deterministic(None, k))
+            .collect());
+    }
     let prep = Prepared::new(case, products)?;
     let seed = loan_seed(cfg.seed, index);
     let shared = cfg.rho_region > 0.0 || cfg.rho_chain > 0.0;
@@ -146,28 +172,22 @@ pub fn evaluate_loan(
             outcomes[k].push(o);
         }
     }
-    let results = products
+    let results = prep
+        .loans
         .iter()
-        .zip(&prep.loans)
-        .zip(&appraisal.products)
         .zip(&outcomes)
-        .map(|(((p, loan), view), outs)| {
+        .enumerate()
+        .map(|(k, (loan, outs))| {
             let s = summarise(
                 outs,
                 &without_outcomes,
                 loan,
-                &p.lender,
+                &products[k].lender,
                 case.household.risk_aversion,
                 case.household.subsistence_per_month,
                 loan.maturity() as f64 / 12.0,
             );
-            LoanResult {
-                product: p.id.clone(),
-                exposure: loan.principal,
-                project_npv: appraisal.project.npv,
-                project_irr: appraisal.project.irr,
-                verdict: view.verdict.to_string(),
-                min_annual_dscr: view.min_annual_dscr,
+            let credit = LoanCredit {
                 pd_annual: s.pd_annual,
                 expected_loss: s.expected_loss,
                 ce_gain: s.ce_gain,
@@ -182,7 +202,8 @@ pub fn evaluate_loan(
                         }
                     })
                     .collect(),
-            }
+            };
+            deterministic(Some(credit), k)
         })
         .collect();
     Ok(results)
@@ -215,12 +236,15 @@ impl BookLosses {
         }
     }
 
-    /// Adds a loan.
-    pub fn add(&mut self, r: &LoanResult) {
+    /// Adds a loan whose amounts are converted to the book's currency by
+    /// multiplying by `rate` (1 / units per US$ for a book in US$; 1 for a
+    /// book in the loans' own currency).
+    pub fn add(&mut self, r: &LoanResult, rate: f64) {
         self.loans += 1;
-        self.exposure += r.exposure;
-        for (s, l) in r.losses.iter().enumerate() {
-            self.loss[s] += l;
+        self.exposure += r.exposure * rate;
+        let Some(credit) = &r.credit else { return };
+        for (s, l) in credit.losses.iter().enumerate() {
+            self.loss[s] += l * rate;
             if *l > 0.0 {
                 self.defaults[s] += 1;
             }

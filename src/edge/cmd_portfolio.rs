@@ -1,0 +1,419 @@
+//! `terrace portfolio`: a loan book from CSV, every row under every
+//! product, written as per-loan, per-segment and whole-book results.
+//!
+//! Rows stream through in batches: each batch is read, validated (a bad row
+//! goes to `rejected.csv` with its line, id, field and reason, and the run
+//! goes on), evaluated in parallel, and written in file order, so memory
+//! does not grow with the book and results do not depend on the thread
+//! count. Every output is written under a temporary name and renamed when
+//! complete.
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::Path;
+
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+use serde_json::json;
+
+use super::bundled;
+use super::cli::{Outcome, PortfolioArgs};
+use super::columnar::{write_parquet, write_segments};
+use super::files::{open_reader, Sink};
+use super::render::write_json;
+use super::shared::{load_products, progress_bar, with_pool};
+use crate::domain::case::Case;
+use crate::domain::portfolio::{
+    apply, check_unique, parse_row, template_for, Header, PortfolioRow, RowError,
+};
+use crate::domain::product::Product;
+use crate::engine::portfolio::{evaluate_loan, BookConfig, BookLosses, LoanCredit, LoanResult};
+use crate::{Error, ErrorKind, Result};
+
+/// Rows read and evaluated together.
+const BATCH: usize = 64;
+
+/// The columns of loans.csv. Money is in the loan's own currency, and the
+/// `_usd` columns convert it at the case template's `units_per_usd`, so
+/// segments and the book add loans from different countries.
+pub const LOAN_COLUMNS: [&str; 20] = [
+    "id",
+    "product",
+    "value_chain",
+    "upgrading",
+    "region",
+    "owner_gender",
+    "currency",
+    "units_per_usd",
+    "exposure",
+    "exposure_usd",
+    "project_npv",
+    "project_irr",
+    "verdict",
+    "min_annual_dscr",
+    "pd_annual",
+    "expected_loss",
+    "expected_loss_usd",
+    "ce_gain",
+    "ce_gain_usd",
+    "viable",
+];
+
+/// Runs `terrace portfolio`.
+pub fn run(args: &PortfolioArgs) -> Result<Outcome> {
+    for (flag, x) in [
+        ("--rho-region", args.rho_region),
+        ("--rho-chain", args.rho_chain),
+        ("--pd-max", args.pd_max),
+    ] {
+        if !(0.0..=1.0).contains(&x) {
+            return Err(Error::usage(format!(
+                "{flag}: expected a value in [0, 1], found {x}"
+            )));
+        }
+    }
+    if args.rho_region + args.rho_chain > 1.0 {
+        return Err(Error::usage(
+            "--rho-region + --rho-chain: expected at most 1 (F29 loadings share one unit variance)",
+        ));
+    }
+    let products = load_products(&args.loans)?;
+    let cases = bundled::cases()?;
+    std::fs::create_dir_all(&args.output_dir).map_err(|e| Error::io(&args.output_dir, e))?;
+    let cfg = BookConfig {
+        paths: args.paths,
+        seed: args.seed,
+        rho_region: args.rho_region,
+        rho_chain: args.rho_chain,
+        pd_max: args.pd_max,
+    };
+    // `--paths 0` runs the deterministic metrics only; the pool still needs
+    // the thread count checked.
+    with_pool(args.paths.max(1), args.threads, || {
+        run_book(args, &products, &cases, &cfg)
+    })?
+}
+
+/// A row evaluated under its products, or the reason it was rejected.
+type Evaluated = std::result::Result<(PortfolioRow, Fx, Vec<LoanResult>), RowError>;
+
+struct Counts {
+    rows_in: u64,
+    rows_ok: u64,
+    rows_rejected: u64,
+}
+
+fn run_book(
+    args: &PortfolioArgs,
+    products: &[Product],
+    cases: &[Case],
+    cfg: &BookConfig,
+) -> Result<Outcome> {
+    let file = &args.file;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(open_reader(file)?);
+    let mut record = csv::StringRecord::new();
+    let has_header = reader
+        .read_record(&mut record)
+        .map_err(|e| csv_error(file, &e))?;
+    if !has_header {
+        return Err(Error::new(
+            ErrorKind::Parse,
+            "expected a header row, found an empty file",
+        )
+        .with_file(file));
+    }
+    let header = Header::new(&record).map_err(|e| e.with_file(file).with_line(1))?;
+    if !header.ignored().is_empty() {
+        eprintln!(
+            "{}: ignoring unknown columns: {}",
+            file.display(),
+            header.ignored().join(", ")
+        );
+    }
+
+    let out = &args.output_dir;
+    let loans_path = out.join("loans.csv");
+    let mut loans = csv::Writer::from_writer(Sink::open(Some(&loans_path))?);
+    loans
+        .write_record(LOAN_COLUMNS)
+        .map_err(|e| Error::io(&loans_path, e.into()))?;
+    let rejected_path = out.join("rejected.csv");
+    let mut rejected = csv::Writer::from_writer(Sink::open(Some(&rejected_path))?);
+    rejected
+        .write_record(["line", "id", "field", "reason"])
+        .map_err(|e| Error::io(&rejected_path, e.into()))?;
+
+    let mut books: Vec<BookLosses> = products
+        .iter()
+        .map(|p| BookLosses::new(&p.id, cfg.paths))
+        .collect();
+    let mut ids = HashSet::new();
+    let mut counts = Counts {
+        rows_in: 0,
+        rows_ok: 0,
+        rows_rejected: 0,
+    };
+    let bar = row_bar(file);
+    let mut done = false;
+    while !done {
+        // Read and validate a batch in file order.
+        let mut batch: Vec<(u64, PortfolioRow, Case, Vec<Product>, Fx)> = Vec::with_capacity(BATCH);
+        let mut bad: Vec<RowError> = Vec::new();
+        while batch.len() + bad.len() < BATCH {
+            match reader.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => {
+                    done = true;
+                    break;
+                }
+                Err(e) => {
+                    counts.rows_in += 1;
+                    let line = e.position().map_or(0, |p| p.line());
+                    bad.push(RowError::new(line, None, "record", e.to_string()));
+                    continue;
+                }
+            }
+            counts.rows_in += 1;
+            let line = record.position().map_or(0, csv::Position::line);
+            let parsed = parse_row(&header, &record, line).and_then(|row| {
+                check_unique(&mut ids, &row)?;
+                let template = template_for(&row, cases)?;
+                let fx = Fx::of(&row, template)?;
+                let case = apply(&row, template)?;
+                let chosen = choose_products(&row, products)?;
+                Ok((row, case, chosen, fx))
+            });
+            match parsed {
+                Ok((row, case, chosen, fx)) => {
+                    batch.push((counts.rows_in - 1, row, case, chosen, fx));
+                }
+                Err(e) => bad.push(e),
+            }
+        }
+        // Evaluate in parallel; collect in order.
+        let evaluated: Vec<Evaluated> = batch
+            .into_par_iter()
+            .map(|(index, row, case, chosen, fx)| {
+                evaluate_loan(&case, &chosen, index, &row.region, &row.value_chain, cfg)
+                    .map(|r| (row.clone(), fx, r))
+                    .map_err(|e| RowError::from_error(&e, row.line, Some(&row.id)))
+            })
+            .collect();
+        for item in evaluated {
+            match item {
+                Ok((row, fx, results)) => {
+                    counts.rows_ok += 1;
+                    for r in &results {
+                        write_loan(&mut loans, &row, &fx, r)
+                            .map_err(|e| Error::io(&loans_path, e))?;
+                        if let Some(book) = books.iter_mut().find(|b| b.product == r.product) {
+                            book.add(r, 1.0 / fx.units_per_usd);
+                        }
+                    }
+                }
+                Err(e) => bad.push(e),
+            }
+        }
+        bad.sort_by_key(|e| e.line);
+        for e in &bad {
+            counts.rows_rejected += 1;
+            rejected
+                .write_record([
+                    e.line.to_string(),
+                    e.id.clone().unwrap_or_default(),
+                    e.field.clone(),
+                    e.reason.clone(),
+                ])
+                .map_err(|err| Error::io(&rejected_path, err.into()))?;
+        }
+        bar.set_position(counts.rows_in);
+    }
+    bar.finish_and_clear();
+
+    finish(loans, &loans_path)?;
+    finish(rejected, &rejected_path)?;
+    write_segments(&loans_path, &out.join("segments.csv"))?;
+    if args.parquet {
+        write_parquet(&loans_path, &out.join("loans.parquet"))?;
+        std::fs::remove_file(&loans_path).map_err(|e| Error::io(&loans_path, e))?;
+    }
+    write_losses(&books, &out.join("losses.csv"))?;
+    // With no paths there is no loss distribution to summarise.
+    let summaries: Vec<_> = if cfg.paths == 0 {
+        Vec::new()
+    } else {
+        books.iter().map(BookLosses::summary).collect()
+    };
+    let json_path = out.join("portfolio.json");
+    let mut sink = Sink::open(Some(&json_path))?;
+    write_json(
+        &json!({
+            "file": file.display().to_string(),
+            "rows_in": counts.rows_in,
+            "rows_ok": counts.rows_ok,
+            "rows_rejected": counts.rows_rejected,
+            "paths": cfg.paths,
+            "seed": cfg.seed,
+            "rho_region": cfg.rho_region,
+            "rho_chain": cfg.rho_chain,
+            "pd_max": cfg.pd_max,
+            "currency": "USD",
+            "products": summaries,
+        }),
+        sink.writer(),
+    )
+    .map_err(|e| sink.io_error(e))?;
+    sink.finish()?;
+
+    println!(
+        "rows_in={} rows_ok={} rows_rejected={}",
+        counts.rows_in, counts.rows_ok, counts.rows_rejected
+    );
+    Ok(if counts.rows_rejected > 0 {
+        Outcome::SomeRejected
+    } else {
+        Outcome::Complete
+    })
+}
+
+/// The products a row is evaluated under: its own `product_id`, or all.
+fn choose_products(
+    row: &PortfolioRow,
+    products: &[Product],
+) -> std::result::Result<Vec<Product>, RowError> {
+    match &row.product_id {
+        None => Ok(products.to_vec()),
+        Some(id) => products
+            .iter()
+            .find(|p| &p.id == id)
+            .map(|p| vec![p.clone()])
+            .ok_or_else(|| {
+                let known: Vec<&str> = products.iter().map(|p| p.id.as_str()).collect();
+                RowError::new(
+                    row.line,
+                    Some(&row.id),
+                    "product_id",
+                    format!(
+                        "expected one of the products given ({}), found `{id}`",
+                        known.join(", ")
+                    ),
+                )
+            }),
+    }
+}
+
+/// The currency a row's amounts are in, from its case template.
+#[derive(Debug, Clone)]
+struct Fx {
+    currency: String,
+    units_per_usd: f64,
+}
+
+impl Fx {
+    fn of(row: &PortfolioRow, template: &Case) -> std::result::Result<Fx, RowError> {
+        let units_per_usd = template.units_per_usd.ok_or_else(|| {
+            RowError::new(
+                row.line,
+                Some(&row.id),
+                "value_chain",
+                format!(
+                    "expected a case template with `units_per_usd` (amounts in {} are added to a book in US$), found none in `{}`",
+                    template.currency, template.id
+                ),
+            )
+        })?;
+        Ok(Fx {
+            currency: template.currency.clone(),
+            units_per_usd,
+        })
+    }
+}
+
+fn write_loan(
+    w: &mut csv::Writer<Sink>,
+    row: &PortfolioRow,
+    fx: &Fx,
+    r: &LoanResult,
+) -> std::io::Result<()> {
+    let opt = |x: Option<f64>| {
+        x.filter(|v| v.is_finite())
+            .map_or(String::new(), |v| v.to_string())
+    };
+    // US$ to the cent: segments sum them exactly in cents.
+    let usd = |x: f64| format!("{:.2}", x / fx.units_per_usd);
+    let credit = r.credit.as_ref();
+    let mc = |f: fn(&LoanCredit) -> f64| credit.map_or(String::new(), |c| f(c).to_string());
+    let mc_usd = |f: fn(&LoanCredit) -> f64| credit.map_or(String::new(), |c| usd(f(c)));
+    w.write_record([
+        row.id.clone(),
+        r.product.clone(),
+        row.value_chain.clone(),
+        row.upgrading.as_str().to_string(),
+        row.region.clone(),
+        row.owner_gender.as_str().to_string(),
+        fx.currency.clone(),
+        fx.units_per_usd.to_string(),
+        r.exposure.to_string(),
+        usd(r.exposure),
+        r.project_npv.to_string(),
+        opt(r.project_irr),
+        r.verdict.clone(),
+        opt(r.min_annual_dscr),
+        mc(|c| c.pd_annual),
+        mc(|c| c.expected_loss),
+        mc_usd(|c| c.expected_loss),
+        mc(|c| c.ce_gain),
+        mc_usd(|c| c.ce_gain),
+        credit.map_or(String::new(), |c| c.viable.to_string()),
+    ])
+    .map_err(std::io::Error::other)
+}
+
+/// The book's loss on every path, per product (US$): the distribution
+/// behind portfolio.json's quantiles, for charts and for users' own checks.
+fn write_losses(books: &[BookLosses], path: &Path) -> Result<()> {
+    let mut w = csv::Writer::from_writer(Sink::open(Some(path))?);
+    w.write_record(["product", "path", "loss"])
+        .map_err(|e| Error::io(path, e.into()))?;
+    for book in books {
+        for (s, loss) in book.loss.iter().enumerate() {
+            w.write_record([book.product.as_str(), &s.to_string(), &loss.to_string()])
+                .map_err(|e| Error::io(path, e.into()))?;
+        }
+    }
+    finish(w, path)
+}
+
+fn finish(w: csv::Writer<Sink>, path: &Path) -> Result<()> {
+    let sink = w
+        .into_inner()
+        .map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
+    sink.finish()
+}
+
+fn csv_error(file: &Path, e: &csv::Error) -> Error {
+    let line = e.position().map_or(0, |p| p.line());
+    Error::new(ErrorKind::Parse, e.to_string())
+        .with_file(file)
+        .with_line(line)
+}
+
+/// A progress bar over the rows (counted from the file's line breaks, so
+/// an estimate when quoted fields hold line breaks), with rows/s and ETA;
+/// hidden when stderr is not a terminal.
+fn row_bar(file: &Path) -> ProgressBar {
+    let mut rows = 0u64;
+    if let Ok(mut f) = std::fs::File::open(file) {
+        let mut buf = vec![0u8; 1 << 16];
+        while let Ok(n) = f.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            rows += buf[..n].iter().filter(|&&c| c == b'\n').count() as u64;
+        }
+    }
+    progress_bar(rows.saturating_sub(1), "rows")
+}

@@ -1,0 +1,401 @@
+//! `terrace portfolio` from the outside: outputs, accounting of rows, bad
+//! input, determinism, and agreement with `simulate` for a one-row book.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn terrace() -> Command {
+    Command::cargo_bin("terrace").unwrap()
+}
+
+/// The sample's header and its first `n` rows.
+fn sample_head(n: usize) -> String {
+    let text = std::fs::read_to_string("data/portfolios/sample.csv").unwrap();
+    text.lines().take(n + 1).map(|l| format!("{l}\n")).collect()
+}
+
+fn run(dir: &Path, file: &Path, extra: &[&str]) -> (i32, String) {
+    let out = terrace()
+        .args([
+            "portfolio",
+            file.to_str().unwrap(),
+            "--output-dir",
+            dir.to_str().unwrap(),
+        ])
+        .args(["--products", "products"])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+fn counts(text: &str) -> (u64, u64, u64) {
+    let get = |k: &str| {
+        text.split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{k}=")))
+            .unwrap_or_else(|| panic!("{k} missing in {text}"))
+            .parse()
+            .unwrap()
+    };
+    (get("rows_in"), get("rows_ok"), get("rows_rejected"))
+}
+
+#[test]
+fn a_clean_book_writes_every_output_and_accounts_for_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("book.csv");
+    std::fs::write(&file, sample_head(24)).unwrap();
+    let out = dir.path().join("out");
+    let (code, text) = run(&out, &file, &["--paths", "60"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(counts(&text), (24, 24, 0));
+    for f in [
+        "loans.csv",
+        "segments.csv",
+        "portfolio.json",
+        "rejected.csv",
+    ] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty());
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("portfolio.json")).unwrap())
+            .unwrap();
+    assert_eq!(v["rows_in"], 24);
+    for p in v["products"].as_array().unwrap() {
+        let (var99, es99, var999, es999) = (
+            p["var_99"].as_f64().unwrap(),
+            p["es_99"].as_f64().unwrap(),
+            p["var_999"].as_f64().unwrap(),
+            p["es_999"].as_f64().unwrap(),
+        );
+        assert!(es99 >= var99 && es999 >= var999 && var999 >= var99, "{p}");
+        assert!(p["expected_loss"].as_f64().unwrap() >= 0.0);
+    }
+    // A row with a product id runs under that product only, the others
+    // under all seven bundled products.
+    let loans = std::fs::read_to_string(out.join("loans.csv")).unwrap();
+    let rows = csv::Reader::from_reader(loans.as_bytes()).records().count();
+    let book = std::fs::read_to_string(&file).unwrap();
+    let with_id = book.lines().skip(1).filter(|l| !l.ends_with(',')).count();
+    assert_eq!(rows, with_id + 7 * (24 - with_id));
+}
+
+#[test]
+fn bad_rows_are_rejected_with_reasons_and_the_rest_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = sample_head(6);
+    let mut lines: Vec<String> = head.lines().map(str::to_string).collect();
+    let good = lines[1].clone();
+    let fields: Vec<&str> = good.split(',').collect();
+    let header: Vec<String> = lines[0].split(',').map(String::from).collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    // Row 1 with one field changed, under a fresh id.
+    let with = |name: &str, v: &str, id: &str| {
+        let mut f: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
+        f[col(name)] = v.to_string();
+        f[0] = id.to_string();
+        f.join(",")
+    };
+    lines.push(lines[1].clone()); // duplicate id
+    lines.push(with("investment_cost", "-5", "BAD-1")); // negative money
+    lines.push(with("baseline_revenue", "abc", "BAD-2")); // text
+    lines.push(with("value_chain", "tea", "BAD-3")); // unknown value chain
+    lines.push(with("product_id", "no-such-product", "BAD-4")); // unknown product
+    lines.push(with("requested_amount", "1,250.50", "BAD-5")); // thousands separator
+    lines.push("x,y,z".to_string()); // wrong field count
+    let file = dir.path().join("bad.csv");
+    std::fs::write(&file, lines.join("\r\n") + "\r\n").unwrap();
+    let out = dir.path().join("out");
+    let (code, text) = run(&out, &file, &["--paths", "20"]);
+    assert_eq!(code, 1, "{text}");
+    let (rows_in, ok, rejected) = counts(&text);
+    assert_eq!(rows_in, ok + rejected);
+    assert_eq!(rows_in, 13);
+    assert_eq!(rejected, 7, "{text}");
+    let rej = std::fs::read_to_string(out.join("rejected.csv")).unwrap();
+    for needle in [
+        "investment_cost",
+        "baseline_revenue",
+        "value_chain",
+        "product_id",
+        "id",
+    ] {
+        assert!(rej.contains(needle), "{needle} in {rej}");
+    }
+}
+
+#[test]
+fn a_missing_column_stops_the_run_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = sample_head(3).replacen("investment_cost", "capex", 1);
+    let file = dir.path().join("nocol.csv");
+    std::fs::write(&file, text).unwrap();
+    terrace()
+        .args([
+            "portfolio",
+            file.to_str().unwrap(),
+            "--products",
+            "products",
+            "--output-dir",
+        ])
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("investment_cost"));
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    terrace()
+        .args([
+            "portfolio",
+            empty.to_str().unwrap(),
+            "--products",
+            "products",
+            "--output-dir",
+        ])
+        .arg(dir.path().join("out2"))
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn same_seed_same_outputs_whatever_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("book.csv");
+    std::fs::write(&file, sample_head(12)).unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    assert_eq!(run(&a, &file, &["--paths", "40", "--threads", "1"]).0, 0);
+    assert_eq!(run(&b, &file, &["--paths", "40", "--threads", "2"]).0, 0);
+    for f in ["loans.csv", "segments.csv", "portfolio.json"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn header_only_bom_crlf_and_quoted_fields_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    // Header only: nothing to do, nothing rejected, every output written.
+    let header_only = dir.path().join("header.csv");
+    std::fs::write(&header_only, sample_head(0)).unwrap();
+    let out = dir.path().join("h");
+    let (code, text) = run(&out, &header_only, &["--paths", "10"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(counts(&text), (0, 0, 0));
+    assert!(out.join("portfolio.json").exists());
+
+    // A BOM, CRLF endings and a quoted region holding a comma.
+    let mut lines: Vec<String> = sample_head(3).lines().map(str::to_string).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let region = header.iter().position(|h| *h == "region").unwrap();
+    let mut f: Vec<String> = lines[1].split(',').map(String::from).collect();
+    f[region] = "\"Murang'a, Central\"".to_string();
+    lines[1] = f.join(",");
+    let file = dir.path().join("bom.csv");
+    std::fs::write(&file, format!("\u{feff}{}\r\n", lines.join("\r\n"))).unwrap();
+    let out = dir.path().join("b");
+    let (code, text) = run(&out, &file, &["--paths", "10"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(counts(&text), (3, 3, 0));
+    let loans = std::fs::read_to_string(out.join("loans.csv")).unwrap();
+    assert!(loans.contains("\"Murang'a, Central\""), "{loans}");
+}
+
+#[test]
+fn a_wrong_delimiter_is_a_missing_column_error_listing_the_expected_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("semi.csv");
+    std::fs::write(&file, sample_head(2).replace(',', ";")).unwrap();
+    terrace()
+        .args([
+            "portfolio",
+            file.to_str().unwrap(),
+            "--products",
+            "products",
+            "--output-dir",
+        ])
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("semi.csv").and(predicate::str::contains("value_chain")));
+}
+
+#[test]
+fn shares_not_summing_to_one_and_bad_encoding_are_rejected_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = sample_head(40);
+    let mut lines: Vec<Vec<u8>> = text.lines().map(|l| l.as_bytes().to_vec()).collect();
+    // A row whose channel mix sums to 0.9.
+    let mix_row = text
+        .lines()
+        .position(|l| l.contains(":0.") && l.contains(';'))
+        .expect("a sample row with a channel mix");
+    let row = String::from_utf8(lines[mix_row].clone()).unwrap();
+    let mix = row
+        .split(',')
+        .find(|f| f.contains(';') && f.contains(':'))
+        .unwrap()
+        .to_string();
+    let names: Vec<&str> = mix
+        .split(';')
+        .map(|p| p.split(':').next().unwrap())
+        .collect();
+    let bad_mix = format!("{}:0.5;{}:0.4", names[0], names[1]);
+    lines[mix_row] = row.replacen(&mix, &bad_mix, 1).into_bytes();
+    // A row with a byte that is not UTF-8 in its region.
+    let mut latin1 = lines[1].clone();
+    let pos = latin1.iter().position(|&c| c == b',').unwrap();
+    latin1.splice(pos + 1..pos + 1, [b'X', 0xE9]);
+    latin1.splice(0..0, b"ENC-".iter().copied());
+    lines.push(latin1);
+    let file = dir.path().join("mixed.csv");
+    let mut bytes = Vec::new();
+    for l in &lines {
+        bytes.extend_from_slice(l);
+        bytes.push(b'\n');
+    }
+    std::fs::write(&file, bytes).unwrap();
+    let out = dir.path().join("out");
+    let (code, text) = run(&out, &file, &["--paths", "5"]);
+    assert_eq!(code, 1, "{text}");
+    let (rows_in, ok, rejected) = counts(&text);
+    assert_eq!((rows_in, ok + rejected, rejected), (41, 41, 2), "{text}");
+    let rej = std::fs::read_to_string(out.join("rejected.csv")).unwrap();
+    assert!(rej.contains("channel_mix"), "{rej}");
+    assert!(rej.to_lowercase().contains("utf-8"), "{rej}");
+}
+
+#[test]
+fn rows_in_is_rows_ok_plus_rows_rejected_on_a_fuzzed_corpus() {
+    use rand::{Rng, SeedableRng};
+    let dir = tempfile::tempdir().unwrap();
+    let base = sample_head(12);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20261129);
+    for case in 0..6 {
+        let mut bytes = base.clone().into_bytes();
+        // Damage the body, never the header: overwrite, delete or insert
+        // delimiters, quotes, line breaks, digits and junk bytes.
+        let header_end = base.find('\n').unwrap() + 1;
+        for _ in 0..rng.random_range(1..25) {
+            let at = rng.random_range(header_end..bytes.len());
+            let junk = [b',', b'"', b'\n', b'\r', b'-', b'9', b'x', 0xFF, b';', b'.'];
+            match rng.random_range(0..3) {
+                0 => bytes[at] = junk[rng.random_range(0..junk.len())],
+                1 => {
+                    bytes.remove(at);
+                }
+                _ => bytes.insert(at, junk[rng.random_range(0..junk.len())]),
+            }
+        }
+        let file = dir.path().join(format!("fuzz-{case}.csv"));
+        std::fs::write(&file, &bytes).unwrap();
+        let out = dir.path().join(format!("out-{case}"));
+        let (code, text) = run(&out, &file, &["--paths", "3"]);
+        assert!(code == 0 || code == 1, "case {case}: exit {code}: {text}");
+        let (rows_in, ok, rejected) = counts(&text);
+        assert_eq!(rows_in, ok + rejected, "case {case}: {text}");
+        let listed = csv::Reader::from_path(out.join("rejected.csv"))
+            .unwrap()
+            .records()
+            .count() as u64;
+        assert_eq!(listed, rejected, "case {case}");
+        assert_eq!(code == 1, rejected > 0, "case {case}");
+    }
+}
+
+#[test]
+fn parquet_output_replaces_loans_csv_and_holds_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("book.csv");
+    std::fs::write(&file, sample_head(5)).unwrap();
+    let (csv_out, pq_out) = (dir.path().join("csv"), dir.path().join("pq"));
+    assert_eq!(run(&csv_out, &file, &["--paths", "10"]).0, 0);
+    assert_eq!(run(&pq_out, &file, &["--paths", "10", "--parquet"]).0, 0);
+    assert!(!pq_out.join("loans.csv").exists());
+    let bytes = std::fs::read(pq_out.join("loans.parquet")).unwrap();
+    // Parquet files start and end with the magic `PAR1`.
+    assert_eq!(&bytes[..4], b"PAR1");
+    assert_eq!(&bytes[bytes.len() - 4..], b"PAR1");
+    assert_eq!(
+        std::fs::read(csv_out.join("segments.csv")).unwrap(),
+        std::fs::read(pq_out.join("segments.csv")).unwrap()
+    );
+}
+
+#[test]
+fn losses_csv_holds_the_distribution_behind_the_quantiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("book.csv");
+    std::fs::write(&file, sample_head(10)).unwrap();
+    let out = dir.path().join("out");
+    assert_eq!(run(&out, &file, &["--paths", "200"]).0, 0);
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("portfolio.json")).unwrap())
+            .unwrap();
+    let mut rdr = csv::Reader::from_path(out.join("losses.csv")).unwrap();
+    let rows: Vec<(String, f64)> = rdr
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_string(), r[2].parse().unwrap())
+        })
+        .collect();
+    for p in v["products"].as_array().unwrap() {
+        let id = p["product"].as_str().unwrap();
+        let losses: Vec<f64> = rows
+            .iter()
+            .filter(|(q, _)| q == id)
+            .map(|(_, l)| *l)
+            .collect();
+        assert_eq!(losses.len(), 200);
+        let mean = losses.iter().sum::<f64>() / 200.0;
+        let el = p["expected_loss"].as_f64().unwrap();
+        assert!(
+            (mean - el).abs() <= 1e-9 * el.abs().max(1.0),
+            "{id}: {mean} vs {el}"
+        );
+        let max = losses.iter().cloned().fold(0.0, f64::max);
+        assert!(p["var_999"].as_f64().unwrap() <= max + 1e-9);
+    }
+}
+
+#[test]
+fn no_paths_runs_the_deterministic_metrics_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("book.csv");
+    std::fs::write(&file, sample_head(8)).unwrap();
+    let out = dir.path().join("out");
+    let (code, text) = run(&out, &file, &["--paths", "0"]);
+    assert_eq!(code, 0, "{text}");
+    let mut rdr = csv::Reader::from_path(out.join("loans.csv")).unwrap();
+    let header = rdr.headers().unwrap().clone();
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    for r in rdr.records() {
+        let r = r.unwrap();
+        assert!(!r[col("project_npv")].is_empty() && !r[col("verdict")].is_empty());
+        for mc in ["pd_annual", "expected_loss", "ce_gain", "viable"] {
+            assert!(r[col(mc)].is_empty(), "{mc} in {r:?}");
+        }
+    }
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("portfolio.json")).unwrap())
+            .unwrap();
+    assert_eq!(v["products"].as_array().unwrap().len(), 0);
+    let seg = std::fs::read_to_string(out.join("segments.csv")).unwrap();
+    // count and exposure are there; PD, EL and CE are empty.
+    assert!(seg.lines().nth(1).unwrap().ends_with(",,,,"), "{seg}");
+}
