@@ -1,0 +1,277 @@
+//! Donor comparison: each instrument against the no-instrument baseline,
+//! under the lender's acceptance rule, over one case or a whole book
+//! (methods F41–F45).
+//!
+//! Per instrument: loans made with it minus without (financial
+//! additionality, F44), lending mobilised, the households' certainty-
+//! equivalent gain, the donor's cost (F41), leverage, cost per additional
+//! borrower and the donor benefit-cost ratio Σ ΔCE of the additional
+//! borrowers / donor cost (F45). Money from loans in several currencies is
+//! added after converting each loan's amounts with its `to_common` factor
+//! (1 for a single case).
+//!
+//! A first-loss tranche is book-level (F42): FL = x × the book's exposure,
+//! the donor pays D_s = min(L_s, FL) of the book loss L_s on path s, and
+//! each loan's share of D_s is pro rata to its loss on that path, so on
+//! every path each loan's lender loss + donor claim = its loss. Which
+//! loans make the book depends on the tranche (the lender accepts more
+//! loans when it is protected) and the tranche on the book, so the book is
+//! found by iteration from every loan offered until the accepted set stops
+//! changing.
+
+use super::instruments::{accepts, LoanEvaluation, LoanView};
+use crate::domain::instrument::{Instrument, Kind};
+
+/// Most rounds of the first-loss book iteration.
+const MAX_ROUNDS: usize = 50;
+
+/// One loan in the comparison.
+#[derive(Debug, Clone, Copy)]
+pub struct BookLoan<'a> {
+    /// The loan under the baseline and each instrument.
+    pub eval: &'a LoanEvaluation,
+    /// Multiplies the loan's money into the comparison's common currency.
+    pub to_common: f64,
+}
+
+/// Totals over the loans the lender makes.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Reach {
+    /// Loans made.
+    pub loans: usize,
+    /// Principal lent.
+    pub lending: f64,
+    /// Σ households' CE gain (present value) over the loans made.
+    pub household_ce_gain: f64,
+}
+
+/// One instrument against the baseline.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct InstrumentResult {
+    /// Rank, 1 = best (see [`compare`]).
+    pub rank: usize,
+    /// Instrument id.
+    pub id: String,
+    /// Its kind.
+    pub kind: String,
+    /// Loans made, lending and household gain with the instrument.
+    pub reach: Reach,
+    /// Loans made with the instrument minus without (F44).
+    pub additional_loans: i64,
+    /// Additional loans / loans with the instrument (F44).
+    pub additionality_share: Option<f64>,
+    /// Lending with minus without.
+    pub additional_lending: f64,
+    /// Σ CE gain (PV) of the borrowers who get a loan only with the
+    /// instrument (F45).
+    pub additional_ce_gain: f64,
+    /// PV(claims + subsidies + grants + other payments) − PV(fees) over the
+    /// loans made (F41).
+    pub donor_cost: f64,
+    /// Lending with the instrument / donor cost (F44); none if the cost is
+    /// not positive.
+    pub leverage: Option<f64>,
+    /// Donor cost / additional loans (F45); none without additional loans.
+    pub cost_per_additional_borrower: Option<f64>,
+    /// Additional CE gain / donor cost (F45); none if the cost is not
+    /// positive.
+    pub benefit_cost_ratio: Option<f64>,
+    /// Rounds the first-loss book took to settle (0 for other kinds).
+    pub rounds: usize,
+}
+
+/// The comparison.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Comparison {
+    /// Without any instrument.
+    pub baseline: Reach,
+    /// Each instrument, best first.
+    pub instruments: Vec<InstrumentResult>,
+}
+
+/// The donor's claim on each path of each loan of a book under a first-loss
+/// tranche `fl` (in common money): the book loss L_s = Σ loss_i,s ×
+/// to_common_i, D_s = min(L_s, fl), and loan i's claim is loss_i,s × D_s /
+/// L_s (in its own money).
+#[must_use]
+pub fn first_loss_claims(losses: &[(&[f64], f64)], fl: f64) -> Vec<Vec<f64>> {
+    let paths = losses.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+    let mut ratio = vec![0.0; paths];
+    for (s, r) in ratio.iter_mut().enumerate() {
+        let book: f64 = losses
+            .iter()
+            .map(|(l, k)| l.get(s).copied().unwrap_or(0.0) * k)
+            .sum();
+        if book > 0.0 {
+            *r = book.min(fl.max(0.0)) / book;
+        }
+    }
+    losses
+        .iter()
+        .map(|(l, _)| l.iter().zip(&ratio).map(|(x, r)| x * r).collect())
+        .collect()
+}
+
+/// A loan's view under a first-loss tranche with `claims` on its paths and
+/// `tranche` (its own money) of the book's tranche: the lender's EL loses
+/// the claims, and its capital the part of the tranche left after the
+/// expected claims (the tranche absorbs the first losses, expected and
+/// unexpected).
+fn first_loss_view(e: &LoanEvaluation, claims: &[f64], tranche: f64) -> LoanView {
+    let n = claims.len().max(1) as f64;
+    let mut view = e.baseline.clone();
+    let mut econ = view.economics;
+    let claim_contract: f64 = claims
+        .iter()
+        .zip(&e.losses.df_contract)
+        .map(|(c, d)| c * d)
+        .sum::<f64>()
+        / n;
+    let expected_claim = claims.iter().sum::<f64>() / n;
+    econ.expected_loss -= claim_contract / econ.years;
+    econ.ec = (econ.ec - (tranche - expected_claim).max(0.0)).max(0.0);
+    view.economics = econ;
+    view.raroc = econ.raroc();
+    view.accepted = accepts(&econ, view.pd_annual, e.hurdle, e.pd_max);
+    view.donor_cost = claims
+        .iter()
+        .zip(&e.losses.df_donor)
+        .map(|(c, d)| c * d)
+        .sum::<f64>()
+        / n;
+    view
+}
+
+/// The first-loss book for share `x` (instrument `k`): each loan's view
+/// once the accepted set has settled, and the rounds it took.
+fn settle_first_loss(book: &[BookLoan], x: f64) -> (Vec<LoanView>, usize) {
+    let mut offered: Vec<bool> = vec![true; book.len()];
+    let mut views: Vec<LoanView> = book.iter().map(|b| b.eval.baseline.clone()).collect();
+    for round in 1..=MAX_ROUNDS {
+        let members: Vec<usize> = (0..book.len()).filter(|&i| offered[i]).collect();
+        let exposure: f64 = members
+            .iter()
+            .map(|&i| book[i].eval.peak_exposure * book[i].to_common)
+            .sum();
+        let fl = x * exposure;
+        let losses: Vec<(&[f64], f64)> = members
+            .iter()
+            .map(|&i| (book[i].eval.losses.loss.as_slice(), book[i].to_common))
+            .collect();
+        let claims = first_loss_claims(&losses, fl);
+        let mut next = vec![false; book.len()];
+        for (&i, c) in members.iter().zip(&claims) {
+            let e = book[i].eval;
+            let v = first_loss_view(e, c, x * e.peak_exposure);
+            next[i] = v.accepted;
+            views[i] = v;
+        }
+        for i in 0..book.len() {
+            if !offered[i] {
+                views[i] = book[i].eval.baseline.clone();
+                views[i].accepted = false;
+                views[i].donor_cost = 0.0;
+            }
+        }
+        if next == offered {
+            return (views, round);
+        }
+        // Loans the lender would make with the protection join; those it
+        // would not leave. Starting from every loan, this shrinks the book
+        // to the loans that are worth making with their share of the tranche.
+        offered = next;
+    }
+    (views, MAX_ROUNDS)
+}
+
+fn reach(book: &[BookLoan], views: impl Fn(usize) -> LoanView) -> Reach {
+    let mut r = Reach {
+        loans: 0,
+        lending: 0.0,
+        household_ce_gain: 0.0,
+    };
+    for (i, b) in book.iter().enumerate() {
+        let v = views(i);
+        if v.accepted {
+            r.loans += 1;
+            r.lending += v.principal * b.to_common;
+            r.household_ce_gain += v.ce_gain_pv * b.to_common;
+        }
+    }
+    r
+}
+
+/// Compares each instrument with the baseline over `book` and ranks them:
+/// first those that reach additional borrowers at no net cost to the donor
+/// (fees cover claims), by the households' gain; then those with a positive
+/// cost, by benefit-cost ratio; then the rest (no additional borrowers),
+/// by donor cost, lowest first. Ties keep the order given.
+#[must_use]
+pub fn compare(book: &[BookLoan], instruments: &[Instrument]) -> Comparison {
+    let baseline = reach(book, |i| book[i].eval.baseline.clone());
+    let mut results: Vec<InstrumentResult> = instruments
+        .iter()
+        .enumerate()
+        .map(|(k, ins)| {
+            let (views, rounds): (Vec<LoanView>, usize) = if ins.kind == Kind::FirstLoss {
+                settle_first_loss(book, ins.first_loss_share.unwrap_or(0.0))
+            } else {
+                (
+                    book.iter().map(|b| b.eval.instruments[k].clone()).collect(),
+                    0,
+                )
+            };
+            let with = reach(book, |i| views[i].clone());
+            let mut donor_cost = 0.0;
+            let mut additional_ce_gain = 0.0;
+            for (i, b) in book.iter().enumerate() {
+                if views[i].accepted {
+                    donor_cost += views[i].donor_cost * b.to_common;
+                    if !b.eval.baseline.accepted {
+                        additional_ce_gain += views[i].ce_gain_pv * b.to_common;
+                    }
+                }
+            }
+            let additional_loans = with.loans as i64 - baseline.loans as i64;
+            let positive_cost = donor_cost > 0.0;
+            InstrumentResult {
+                rank: 0,
+                id: ins.id.clone(),
+                kind: ins.kind.as_str().to_string(),
+                additionality_share: (with.loans > 0)
+                    .then(|| additional_loans as f64 / with.loans as f64),
+                additional_lending: with.lending - baseline.lending,
+                additional_loans,
+                additional_ce_gain,
+                donor_cost,
+                leverage: positive_cost.then(|| with.lending / donor_cost),
+                cost_per_additional_borrower: (additional_loans > 0)
+                    .then(|| donor_cost / additional_loans as f64),
+                benefit_cost_ratio: positive_cost.then(|| additional_ce_gain / donor_cost),
+                reach: with,
+                rounds,
+            }
+        })
+        .collect();
+    let class = |r: &InstrumentResult| {
+        if r.additional_loans > 0 && r.donor_cost <= 0.0 {
+            (0, -r.additional_ce_gain)
+        } else if r.additional_loans > 0 {
+            (1, -r.benefit_cost_ratio.unwrap_or(0.0))
+        } else {
+            (2, r.donor_cost)
+        }
+    };
+    results.sort_by(|a, b| {
+        let (ca, va) = class(a);
+        let (cb, vb) = class(b);
+        ca.cmp(&cb).then(va.total_cmp(&vb))
+    });
+    for (i, r) in results.iter_mut().enumerate() {
+        r.rank = i + 1;
+    }
+    Comparison {
+        baseline,
+        instruments: results,
+    }
+}
