@@ -237,7 +237,7 @@ fn run_portfolio(args: &CompareArgs, path: &Path, instruments: &[Instrument]) ->
         }
     }
     let rows = index;
-    let paths = args.paths.unwrap_or(50);
+    let paths = args.paths.unwrap_or(30);
     let bar = progress_bar_of(jobs.len() as u64, "loans");
     let done = AtomicUsize::new(0);
     let results: Vec<std::result::Result<LoanEvaluation, RowError>> =

@@ -14,8 +14,8 @@
 //! coverage c pays c·L — net of its pari-passu share of recoveries — and
 //! the lender keeps (1 − c)·L, so lender loss + claim = L on every path.
 //! The donor's cash flows are discounted at the lender's risk-free rate
-//! (F41: FCRA discounts at the Treasury rate), monthly as
-//! (1 + r)^(−t/12)... via r_m = (1 + r)^(1/12) − 1. Donor cost (F41) is the
+//! (F41: FCRA discounts at the Treasury rate), monthly at
+//! r_m = (1 + r)^(1/12) − 1. Donor cost (F41) is the
 //! mean over paths of PV(claims + subsidies + grants + other payments) −
 //! PV(fees). First loss is book-level and settled in
 //! [`crate::engine::compare`]; here its inputs (per-path losses) are kept.
@@ -167,7 +167,9 @@ fn df(r: f64, t: usize) -> f64 {
 /// 1..=maturity. Fees and subsidies accrue over these.
 fn performing_months(loan: &LoanPlan, o: &PathOutcome) -> std::ops::Range<usize> {
     match o.default_month {
-        Some(tau) => 1..(tau as usize).max(1),
+        // A loan can default after maturity (arrears unpaid): nothing is
+        // outstanding on schedule then.
+        Some(tau) => 1..(tau as usize).clamp(1, loan.maturity() + 1),
         None => 1..loan.maturity() + 1,
     }
 }
