@@ -20,10 +20,10 @@ use super::files::{open_reader, toml_files_in};
 use super::render::{write_json, Cell, Format, Table};
 use super::shared::{load_case, load_products, progress_bar_of, with_pool};
 use super::toml_file::{load, parse};
-use crate::domain::instrument::Instrument;
+use crate::domain::instrument::{Instrument, Kind};
 use crate::domain::portfolio::{apply, check_unique, parse_row, template_for, Header, RowError};
 use crate::domain::product::Product;
-use crate::engine::compare::{compare, BookLoan, Comparison};
+use crate::engine::compare::{compare, settle_first_loss, BookLoan, Comparison};
 use crate::engine::instruments::{evaluate, LoanConfig, LoanEvaluation, Shared};
 use crate::engine::portfolio::loan_seed;
 use crate::{Error, ErrorKind, Result};
@@ -118,37 +118,51 @@ fn run_case(args: &CompareArgs, path: &Path, instruments: &[Instrument]) -> Resu
         case.id, case.name, case.currency, products[0].id, paths, args.seed, case.currency
     );
     let baseline = format!(
-        "without an instrument: PD/yr {:.4}, RAROC {}, hurdle {:.2}, PD ceiling {:.2} — loan {}",
-        eval.baseline.pd_annual,
-        eval.baseline
-            .raroc
-            .map_or("-".to_string(), |r| format!("{r:.4}")),
-        eval.hurdle,
-        eval.pd_max,
-        if eval.baseline.accepted { "made" } else { "refused" }
+        "accept iff RAROC ≥ hurdle {:.2} and PD/yr ≤ {:.2}",
+        eval.hurdle, eval.pd_max
     );
-    let per_loan: Vec<String> = cmp
-        .instruments
-        .iter()
-        .filter_map(|r| {
-            let k = instruments.iter().position(|i| i.id == r.id)?;
-            let v = if instruments[k].kind == crate::domain::instrument::Kind::FirstLoss {
-                None
+    // The loan as the lender sees it, without and with each instrument, in
+    // rank order.
+    let mut loans = vec![("none".to_string(), eval.baseline.clone())];
+    for r in &cmp.instruments {
+        if let Some(k) = instruments.iter().position(|i| i.id == r.id) {
+            let view = if instruments[k].kind == Kind::FirstLoss {
+                settle_first_loss(&book, instruments[k].first_loss_share.unwrap_or(0.0))
+                    .0
+                    .remove(0)
             } else {
-                Some(&eval.instruments[k])
+                eval.instruments[k].clone()
             };
-            v.map(|v| {
-                format!(
-                    "{}: PD/yr {:.4}, RAROC {} — loan {}",
-                    r.id,
-                    v.pd_annual,
-                    v.raroc.map_or("-".to_string(), |x| format!("{x:.4}")),
-                    if v.accepted { "made" } else { "refused" }
-                )
+            loans.push((r.id.clone(), view));
+        }
+    }
+    let per_loan: Vec<String> = loans
+        .iter()
+        .map(|(id, v)| {
+            format!(
+                "{id}: principal {:.0}, PD/yr {:.4}, RAROC {} — loan {}",
+                v.principal,
+                v.pd_annual,
+                v.raroc.map_or("-".to_string(), |x| format!("{x:.4}")),
+                if v.accepted { "made" } else { "refused" }
+            )
+        })
+        .collect();
+    let loan_json: Vec<serde_json::Value> = loans
+        .iter()
+        .map(|(id, v)| {
+            json!({
+                "id": id,
+                "principal": v.principal,
+                "pd_annual": v.pd_annual,
+                "raroc": v.raroc,
+                "ce_gain_pv": v.ce_gain_pv,
+                "donor_cost": v.donor_cost,
+                "accepted": v.accepted,
             })
         })
         .collect();
-    write(args, &cmp, &heading, &baseline, &per_loan, &[])?;
+    write(args, &cmp, &heading, &baseline, &per_loan, &loan_json, &[])?;
     Ok(Outcome::Complete)
 }
 
@@ -291,10 +305,15 @@ fn run_portfolio(args: &CompareArgs, path: &Path, instruments: &[Instrument]) ->
         args.rho_chain
     );
     let baseline = format!(
-        "without an instrument: {} loans made, lending {:.0}, household CE gain {:.0} (accept iff RAROC ≥ hurdle and PD/yr ≤ {})",
-        cmp.baseline.loans, cmp.baseline.lending, cmp.baseline.household_ce_gain, args.pd_max
+        "without an instrument: {} loans made, lending {:.0}, household CE gain {:.0}; refused: {} on PD/yr > {}, {} on RAROC < hurdle only",
+        cmp.baseline.loans,
+        cmp.baseline.lending,
+        cmp.baseline.household_ce_gain,
+        cmp.baseline.refused_on_pd,
+        args.pd_max,
+        cmp.baseline.refused_on_raroc
     );
-    write(args, &cmp, &heading, &baseline, &[], &rejected)?;
+    write(args, &cmp, &heading, &baseline, &[], &[], &rejected)?;
     Ok(if rejected.is_empty() {
         Outcome::Complete
     } else {
@@ -318,6 +337,7 @@ fn table(cmp: &Comparison) -> Table {
         "leverage",
         "cost_per_additional",
         "bcr",
+        "net_benefit",
     ]);
     for r in &cmp.instruments {
         t.push(vec![
@@ -335,6 +355,7 @@ fn table(cmp: &Comparison) -> Table {
             Cell::num(r.leverage, 1),
             Cell::num(r.cost_per_additional_borrower, 0),
             Cell::num(r.benefit_cost_ratio, 2),
+            Cell::num(Some(r.net_benefit), 0),
         ]);
     }
     t
@@ -346,6 +367,7 @@ fn write(
     heading: &str,
     baseline: &str,
     notes: &[String],
+    loans: &[serde_json::Value],
     rejected: &[RowError],
 ) -> Result<()> {
     let t = table(cmp);
@@ -358,6 +380,7 @@ fn write(
                 "heading": heading,
                 "baseline": cmp.baseline,
                 "instruments": t.json(),
+                "loan": loans,
                 "rejected": rejected.iter().map(|e| json!({
                     "line": e.line, "id": e.id, "field": e.field, "reason": e.reason
                 })).collect::<Vec<_>>(),

@@ -25,6 +25,14 @@ use crate::domain::instrument::{Instrument, Kind};
 /// Most rounds of the first-loss book iteration.
 const MAX_ROUNDS: usize = 50;
 
+/// Capital floor per unit of the lender's retained exposure above a
+/// first-loss tranche: the 15% risk-weight floor of the Basel securitisation
+/// framework for senior positions (BCBS, *Revisions to the securitisation
+/// framework*, 2016, para 2.5 / SEC-IRBA floor) times the 8% minimum ratio.
+/// Without it a tranche larger than the loan's capital would leave the
+/// lender needing none.
+pub const SENIOR_TRANCHE_CHARGE: f64 = 0.15 * 0.08;
+
 /// One loan in the comparison.
 #[derive(Debug, Clone, Copy)]
 pub struct BookLoan<'a> {
@@ -39,6 +47,10 @@ pub struct BookLoan<'a> {
 pub struct Reach {
     /// Loans made.
     pub loans: usize,
+    /// Loans refused because their annual PD is above the ceiling.
+    pub refused_on_pd: usize,
+    /// Loans refused only because their RAROC is below the hurdle.
+    pub refused_on_raroc: usize,
     /// Principal lent.
     pub lending: f64,
     /// Σ households' CE gain (present value) over the loans made.
@@ -76,6 +88,8 @@ pub struct InstrumentResult {
     /// Additional CE gain / donor cost (F45); none if the cost is not
     /// positive.
     pub benefit_cost_ratio: Option<f64>,
+    /// Additional CE gain − donor cost: what ranks the instruments.
+    pub net_benefit: f64,
     /// Rounds the first-loss book took to settle (0 for other kinds).
     pub rounds: usize,
 }
@@ -129,7 +143,8 @@ fn first_loss_view(e: &LoanEvaluation, claims: &[f64], tranche: f64) -> LoanView
         / n;
     let expected_claim = claims.iter().sum::<f64>() / n;
     econ.expected_loss -= claim_contract / econ.years;
-    econ.ec = (econ.ec - (tranche - expected_claim).max(0.0)).max(0.0);
+    econ.ec = (econ.ec - (tranche - expected_claim).max(0.0))
+        .max(SENIOR_TRANCHE_CHARGE * (view.principal - tranche).max(0.0));
     view.economics = econ;
     view.raroc = econ.raroc();
     view.accepted = accepts(&econ, view.pd_annual, e.hurdle, e.pd_max);
@@ -144,7 +159,8 @@ fn first_loss_view(e: &LoanEvaluation, claims: &[f64], tranche: f64) -> LoanView
 
 /// The first-loss book for share `x` (instrument `k`): each loan's view
 /// once the accepted set has settled, and the rounds it took.
-fn settle_first_loss(book: &[BookLoan], x: f64) -> (Vec<LoanView>, usize) {
+#[must_use]
+pub fn settle_first_loss(book: &[BookLoan], x: f64) -> (Vec<LoanView>, usize) {
     let mut offered: Vec<bool> = vec![true; book.len()];
     let mut views: Vec<LoanView> = book.iter().map(|b| b.eval.baseline.clone()).collect();
     for round in 1..=MAX_ROUNDS {
@@ -166,12 +182,11 @@ fn settle_first_loss(book: &[BookLoan], x: f64) -> (Vec<LoanView>, usize) {
             next[i] = v.accepted;
             views[i] = v;
         }
-        for i in 0..book.len() {
-            if !offered[i] {
-                views[i] = book[i].eval.baseline.clone();
-                views[i].accepted = false;
-                views[i].donor_cost = 0.0;
-            }
+        // A loan out of the book keeps the view it left with (what the
+        // tranche would have done for it), unmade and costing nothing.
+        for (view, _) in views.iter_mut().zip(&offered).filter(|(_, o)| !**o) {
+            view.accepted = false;
+            view.donor_cost = 0.0;
         }
         if next == offered {
             return (views, round);
@@ -187,6 +202,8 @@ fn settle_first_loss(book: &[BookLoan], x: f64) -> (Vec<LoanView>, usize) {
 fn reach(book: &[BookLoan], views: impl Fn(usize) -> LoanView) -> Reach {
     let mut r = Reach {
         loans: 0,
+        refused_on_pd: 0,
+        refused_on_raroc: 0,
         lending: 0.0,
         household_ce_gain: 0.0,
     };
@@ -196,16 +213,22 @@ fn reach(book: &[BookLoan], views: impl Fn(usize) -> LoanView) -> Reach {
             r.loans += 1;
             r.lending += v.principal * b.to_common;
             r.household_ce_gain += v.ce_gain_pv * b.to_common;
+        } else if v.pd_annual > b.eval.pd_max {
+            r.refused_on_pd += 1;
+        } else {
+            r.refused_on_raroc += 1;
         }
     }
     r
 }
 
-/// Compares each instrument with the baseline over `book` and ranks them:
-/// first those that reach additional borrowers at no net cost to the donor
-/// (fees cover claims), by the households' gain; then those with a positive
-/// cost, by benefit-cost ratio; then the rest (no additional borrowers),
-/// by donor cost, lowest first. Ties keep the order given.
+/// Compares each instrument with the baseline over `book` and ranks them by
+/// net benefit: the additional borrowers' CE gain (PV) minus the donor's
+/// cost, highest first. It is defined when the donor cost is zero or
+/// negative (fees above claims), where the benefit-cost ratio is not, and
+/// it agrees with the ratio on which side of 1 an instrument falls; a
+/// donor with a fixed budget may prefer to read the ratio. Ties keep the
+/// order given.
 #[must_use]
 pub fn compare(book: &[BookLoan], instruments: &[Instrument]) -> Comparison {
     let baseline = reach(book, |i| book[i].eval.baseline.clone());
@@ -248,25 +271,14 @@ pub fn compare(book: &[BookLoan], instruments: &[Instrument]) -> Comparison {
                 cost_per_additional_borrower: (additional_loans > 0)
                     .then(|| donor_cost / additional_loans as f64),
                 benefit_cost_ratio: positive_cost.then(|| additional_ce_gain / donor_cost),
+                net_benefit: additional_ce_gain - donor_cost,
                 reach: with,
                 rounds,
             }
         })
         .collect();
-    let class = |r: &InstrumentResult| {
-        if r.additional_loans > 0 && r.donor_cost <= 0.0 {
-            (0, -r.additional_ce_gain)
-        } else if r.additional_loans > 0 {
-            (1, -r.benefit_cost_ratio.unwrap_or(0.0))
-        } else {
-            (2, r.donor_cost)
-        }
-    };
-    results.sort_by(|a, b| {
-        let (ca, va) = class(a);
-        let (cb, vb) = class(b);
-        ca.cmp(&cb).then(va.total_cmp(&vb))
-    });
+    // Stable: ties keep the order given.
+    results.sort_by(|a, b| b.net_benefit.total_cmp(&a.net_benefit));
     for (i, r) in results.iter_mut().enumerate() {
         r.rank = i + 1;
     }
