@@ -48,7 +48,11 @@ fn a_case_ranks_every_bundled_instrument() {
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = v["instruments"].as_array().unwrap();
     assert_eq!(rows.len(), 6);
@@ -57,7 +61,14 @@ fn a_case_ranks_every_bundled_instrument() {
     }
     let ranks: Vec<i64> = rows.iter().map(|r| r["rank"].as_i64().unwrap()).collect();
     assert_eq!(ranks, vec![1, 2, 3, 4, 5, 6]);
-    for key in ["donor_cost", "leverage", "cost_per_additional", "bcr", "additional", "lending"] {
+    for key in [
+        "donor_cost",
+        "leverage",
+        "cost_per_additional",
+        "bcr",
+        "additional",
+        "lending",
+    ] {
         assert!(rows[0].get(key).is_some(), "{key}");
     }
 }
@@ -70,10 +81,23 @@ fn a_portfolio_gives_the_same_bytes_with_one_or_two_threads() {
         let out = terrace()
             .args(["compare", "--portfolio"])
             .arg(&p)
-            .args(["--instruments", "data/instruments", "--paths", "8", "--threads", threads, "--format", "csv"])
+            .args([
+                "--instruments",
+                "data/instruments",
+                "--paths",
+                "8",
+                "--threads",
+                threads,
+                "--format",
+                "csv",
+            ])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out.stdout
     };
     let one = run("1");
@@ -94,7 +118,9 @@ fn a_bad_row_is_reported_and_the_exit_code_is_one() {
         .args(["--instruments", "data/instruments", "--paths", "4"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("line 6, id `MSE-BAD`, field `investment_cost`"))
+        .stderr(predicate::str::contains(
+            "line 6, id `MSE-BAD`, field `investment_cost`",
+        ))
         .stdout(predicate::str::contains("5 rows, 4 evaluated, 1 rejected"));
 }
 
@@ -137,7 +163,11 @@ fn a_negative_fee_names_its_field() {
         "id = \"g\"\nname = \"g\"\nkind = \"guarantee\"\ncoverage = 0.5\norigination_fee = 0.01\nutilisation_fee = -0.01\n",
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("line 6, field `utilisation_fee`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("line 6, field `utilisation_fee`"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -166,13 +196,24 @@ fn a_parameter_of_another_kind_is_refused() {
         "id = \"g\"\nname = \"g\"\nkind = \"first_loss\"\nfirst_loss_share = 0.1\ncoverage = 0.5\n",
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("line 5, field `coverage`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("line 5, field `coverage`"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn a_case_needs_exactly_one_product() {
     terrace()
-        .args(["compare", "data/cases/honduras-drip.toml", "--products", "products", "--instruments", "data/instruments"])
+        .args([
+            "compare",
+            "data/cases/honduras-drip.toml",
+            "--products",
+            "products",
+            "--instruments",
+            "data/instruments",
+        ])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("exactly one --product"));

@@ -45,10 +45,15 @@ fn defaulting() -> (Case, Product) {
 #[test]
 fn on_every_path_lender_loss_plus_guarantee_claim_is_the_total_loss() {
     let (c, p) = defaulting();
-    let g = instrument("kind = \"guarantee\"\ncoverage = 0.4\norigination_fee = 0.01\nutilisation_fee = 0.01");
+    let g = instrument(
+        "kind = \"guarantee\"\ncoverage = 0.4\norigination_fee = 0.01\nutilisation_fee = 0.01",
+    );
     let e = evaluate(&c, &p, std::slice::from_ref(&g), &cfg(400)).unwrap();
     let defaults = e.losses.loss.iter().filter(|l| **l > 0.0).count();
-    assert!(defaults > 20, "the case should default on many paths, got {defaults}");
+    assert!(
+        defaults > 20,
+        "the case should default on many paths, got {defaults}"
+    );
     for (loss, claim) in e.losses.loss.iter().zip(&e.claims[0]) {
         let lender = loss * (1.0 - 0.4);
         assert!((lender + claim - loss).abs() <= 1e-9 * loss.abs().max(1.0));
@@ -62,7 +67,9 @@ fn with_coverage_zero_the_donor_cost_is_minus_the_pv_of_fees() {
     // the donor only receives the origination fee, 1% of the principal at
     // month 0 (undiscounted): DC = −0.01·P.
     let (c, p) = defaulting();
-    let g = instrument("kind = \"guarantee\"\ncoverage = 0.0\norigination_fee = 0.01\nutilisation_fee = 0.02");
+    let g = instrument(
+        "kind = \"guarantee\"\ncoverage = 0.0\norigination_fee = 0.01\nutilisation_fee = 0.02",
+    );
     let e = evaluate(&c, &p, std::slice::from_ref(&g), &cfg(200)).unwrap();
     let principal = e.baseline.principal;
     assert!((e.instruments[0].donor_cost - (-0.01 * principal)).abs() < 1e-6);
@@ -143,7 +150,9 @@ fn an_interest_subsidy_costs_the_rate_gap_on_the_annuity_balances() {
 fn guarantee_fees_follow_f40_on_a_performing_annuity() {
     // Origination 1% of 1000 = 10; utilisation 1.2%/yr × c = 0.5 on the
     // balances, monthly: 0.001 × 0.5 × 6618.56 = 3.30928. No claim.
-    let g = instrument("kind = \"guarantee\"\ncoverage = 0.5\norigination_fee = 0.01\nutilisation_fee = 0.012");
+    let g = instrument(
+        "kind = \"guarantee\"\ncoverage = 0.5\norigination_fee = 0.01\nutilisation_fee = 0.012",
+    );
     let (claim, fees) = guarantee_flows(&g, &annuity_plan(), &performing(), 0.0, 0.0);
     assert_eq!(claim, 0.0);
     assert!((fees - 13.30928).abs() < 1e-3, "{fees}");
@@ -157,7 +166,12 @@ fn a_matching_grant_shrinks_the_loan_and_costs_the_grant() {
     let (base, with) = (&e.baseline, &e.instruments[0]);
     // Both principals are the amount financed less the 10% down payment,
     // rounded to the cent; with the grant the amount is 70% of it.
-    assert!((with.principal - 0.7 * base.principal).abs() < 0.02, "{} vs {}", with.principal, base.principal);
+    assert!(
+        (with.principal - 0.7 * base.principal).abs() < 0.02,
+        "{} vs {}",
+        with.principal,
+        base.principal
+    );
     // The donor pays 30% of the amount financed: principal / 0.9 × 0.3.
     assert!((with.donor_cost - 0.3 * base.principal / 0.9).abs() < 0.05);
     assert!(with.pd_annual <= base.pd_annual);
@@ -171,10 +185,20 @@ fn a_full_first_loss_tranche_leaves_the_lender_no_loss() {
     let e = evaluate(&c, &p, std::slice::from_ref(&fl), &cfg(300)).unwrap();
     let claims = first_loss_claims(&[(e.losses.loss.as_slice(), 1.0)], e.peak_exposure);
     for (loss, claim) in e.losses.loss.iter().zip(&claims[0]) {
-        assert!((loss - claim).abs() <= 1e-9 * loss.max(1.0), "lender keeps {}", loss - claim);
+        assert!(
+            (loss - claim).abs() <= 1e-9 * loss.max(1.0),
+            "lender keeps {}",
+            loss - claim
+        );
     }
     // Through the comparison: the donor pays the mean PV of every loss.
-    let cmp = compare(&[BookLoan { eval: &e, to_common: 1.0 }], std::slice::from_ref(&fl));
+    let cmp = compare(
+        &[BookLoan {
+            eval: &e,
+            to_common: 1.0,
+        }],
+        std::slice::from_ref(&fl),
+    );
     let r = &cmp.instruments[0];
     if r.reach.loans == 1 {
         let pv: f64 = e

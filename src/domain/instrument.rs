@@ -156,7 +156,10 @@ impl Instrument {
         add("rate_reduction", self.rate_reduction.is_some());
         add("grant_share", self.grant_share.is_some());
         add("recovery_haircut", self.recovery_haircut.is_some());
-        add("recovery_delay_months", self.recovery_delay_months.is_some());
+        add(
+            "recovery_delay_months",
+            self.recovery_delay_months.is_some(),
+        );
         add("recovery_cost_share", self.recovery_cost_share.is_some());
         add("donor_cost_share", self.donor_cost_share.is_some());
         add("sales_share", self.sales_share.is_some());
@@ -222,9 +225,12 @@ impl Instrument {
                     r
                 );
             }
-            Kind::MatchingGrant => {
-                share("grant_share", need(self.grant_share, "grant_share")?, 0.0, 0.9)?
-            }
+            Kind::MatchingGrant => share(
+                "grant_share",
+                need(self.grant_share, "grant_share")?,
+                0.0,
+                0.9,
+            )?,
             Kind::Leasing => {
                 share(
                     "recovery_haircut",
@@ -259,7 +265,12 @@ impl Instrument {
                 )?;
             }
             Kind::BuyerRepayment => {
-                share("sales_share", need(self.sales_share, "sales_share")?, 0.0, 1.0)?;
+                share(
+                    "sales_share",
+                    need(self.sales_share, "sales_share")?,
+                    0.0,
+                    1.0,
+                )?;
                 share(
                     "opex_reduction",
                     need(self.opex_reduction, "opex_reduction")?,

@@ -67,7 +67,10 @@ pub fn run(args: &CompareArgs) -> Result<Outcome> {
             args.pd_max
         )));
     }
-    for (flag, rho) in [("--rho-region", args.rho_region), ("--rho-chain", args.rho_chain)] {
+    for (flag, rho) in [
+        ("--rho-region", args.rho_region),
+        ("--rho-chain", args.rho_chain),
+    ] {
         if !(0.0..1.0).contains(&rho) {
             return Err(Error::usage(format!(
                 "{flag}: expected a factor loading in [0, 1), found {rho}"
@@ -189,7 +192,11 @@ fn run_portfolio(args: &CompareArgs, path: &Path, instruments: &[Instrument]) ->
     if !products.iter().any(|p| p.id == args.default_product) {
         return Err(Error::usage(format!(
             "--default-product: expected the id of a product given ({}), found `{}`",
-            products.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", "),
+            products
+                .iter()
+                .map(|p| p.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             args.default_product
         )));
     }
@@ -200,12 +207,18 @@ fn run_portfolio(args: &CompareArgs, path: &Path, instruments: &[Instrument]) ->
     let mut record = csv::StringRecord::new();
     let read_err = |e: csv::Error| Error::new(ErrorKind::Parse, e.to_string()).with_file(path);
     if !reader.read_record(&mut record).map_err(read_err)? {
-        return Err(Error::new(ErrorKind::Parse, "expected a header row, found an empty file")
-            .with_file(path));
+        return Err(Error::new(
+            ErrorKind::Parse,
+            "expected a header row, found an empty file",
+        )
+        .with_file(path));
     }
     let header = Header::new(&record).map_err(|e| e.with_file(path))?;
     for name in header.ignored() {
-        eprintln!("warning: {}: column `{name}` is not in the portfolio schema; ignored", path.display());
+        eprintln!(
+            "warning: {}: column `{name}` is not in the portfolio schema; ignored",
+            path.display()
+        );
     }
     let mut ids = HashSet::new();
     let mut jobs = Vec::new();
@@ -217,20 +230,26 @@ fn run_portfolio(args: &CompareArgs, path: &Path, instruments: &[Instrument]) ->
             check_unique(&mut ids, &row)?;
             let case = apply(&row, template_for(&row, &templates)?)?;
             let wanted = row.product_id.as_deref().unwrap_or(&args.default_product);
-            let product = products.iter().position(|p| p.id == wanted).ok_or_else(|| {
-                RowError::new(
-                    line,
-                    Some(&row.id),
-                    "product_id",
-                    format!("expected the id of a product given, found `{wanted}`"),
-                )
-            })?;
+            let product = products
+                .iter()
+                .position(|p| p.id == wanted)
+                .ok_or_else(|| {
+                    RowError::new(
+                        line,
+                        Some(&row.id),
+                        "product_id",
+                        format!("expected the id of a product given, found `{wanted}`"),
+                    )
+                })?;
             let rate = fx.per_usd.get(&case.currency).copied().ok_or_else(|| {
                 RowError::new(
                     line,
                     Some(&row.id),
                     "value_chain",
-                    format!("expected a currency listed in data/fx.toml, found `{}`", case.currency),
+                    format!(
+                        "expected a currency listed in data/fx.toml, found `{}`",
+                        case.currency
+                    ),
                 )
             })?;
             Ok(Job {

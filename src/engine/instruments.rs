@@ -304,10 +304,8 @@ pub fn evaluate(
     let mut flows = CaseFlows::default();
     let (mut with, mut without, mut deduct) = (Vec::new(), Vec::new(), Vec::new());
     let (mut weather, mut market) = ([0.0; SHOCK_YEARS], [0.0; SHOCK_YEARS]);
-    let mut outcomes: Vec<Vec<PathOutcome>> = variants
-        .iter()
-        .map(|_| Vec::with_capacity(paths))
-        .collect();
+    let mut outcomes: Vec<Vec<PathOutcome>> =
+        variants.iter().map(|_| Vec::with_capacity(paths)).collect();
     let mut without_outcomes: Vec<WithoutOutcome> = Vec::with_capacity(paths);
     let mut months = 1;
     for path in 0..paths {
@@ -424,7 +422,8 @@ pub fn evaluate(
                 let c = ins.coverage.unwrap_or(0.0);
                 let (mut claim_pv, mut fee_pv, mut claim_contract) = (0.0, 0.0, 0.0);
                 for (s, o) in base_outs.iter().enumerate() {
-                    let (cl, fe) = guarantee_flows(ins, &base_loan, o, losses.loss[s], donor_monthly);
+                    let (cl, fe) =
+                        guarantee_flows(ins, &base_loan, o, losses.loss[s], donor_monthly);
                     claim_pv += cl;
                     fee_pv += fe;
                     let claim = c * losses.loss[s];
