@@ -21,7 +21,9 @@ use super::render::{write_json, Cell, Format, Table};
 use super::shared::{load_case, load_products, progress_bar_of, with_pool};
 use super::toml_file::{load, parse};
 use crate::domain::instrument::{Instrument, Kind};
-use crate::domain::portfolio::{apply, check_unique, parse_row, template_for, Header, RowError};
+use crate::domain::portfolio::{
+    apply, check_unique, parse_row, template_for, Header, PortfolioRow, RowError,
+};
 use crate::domain::product::Product;
 use crate::engine::compare::{compare, settle_first_loss, BookLoan, Comparison};
 use crate::engine::instruments::{evaluate, LoanConfig, LoanEvaluation, Shared};
@@ -170,14 +172,14 @@ fn run_case(args: &CompareArgs, path: &Path, instruments: &[Instrument]) -> Resu
 }
 
 /// A row ready to evaluate.
+/// A row ready to evaluate. The case is built from the row and its
+/// template by the worker that evaluates it: a scaled case is far larger
+/// than its row, and holding every one would make memory grow with the book.
 struct Job {
     index: u64,
-    line: u64,
-    id: String,
-    case: crate::domain::case::Case,
+    row: PortfolioRow,
+    template: usize,
     product: usize,
-    region: String,
-    chain: String,
     to_common: f64,
 }
 
@@ -228,7 +230,12 @@ fn run_portfolio(args: &CompareArgs, path: &Path, instruments: &[Instrument]) ->
         let line = record.position().map_or(0, csv::Position::line);
         let job = parse_row(&header, &record, line).and_then(|row| {
             check_unique(&mut ids, &row)?;
-            let case = apply(&row, template_for(&row, &templates)?)?;
+            let template = template_for(&row, &templates)?;
+            let currency = template.currency.clone();
+            let template = templates
+                .iter()
+                .position(|t| std::ptr::eq(t, template))
+                .unwrap_or(0);
             let wanted = row.product_id.as_deref().unwrap_or(&args.default_product);
             let product = products
                 .iter()
@@ -241,25 +248,19 @@ fn run_portfolio(args: &CompareArgs, path: &Path, instruments: &[Instrument]) ->
                         format!("expected the id of a product given, found `{wanted}`"),
                     )
                 })?;
-            let rate = fx.per_usd.get(&case.currency).copied().ok_or_else(|| {
+            let rate = fx.per_usd.get(&currency).copied().ok_or_else(|| {
                 RowError::new(
                     line,
                     Some(&row.id),
                     "value_chain",
-                    format!(
-                        "expected a currency listed in data/fx.toml, found `{}`",
-                        case.currency
-                    ),
+                    format!("expected a currency listed in data/fx.toml, found `{currency}`"),
                 )
             })?;
             Ok(Job {
                 index,
-                line,
-                id: row.id.clone(),
-                case,
+                row,
+                template,
                 product,
-                region: row.region.clone(),
-                chain: row.value_chain.clone(),
                 to_common: 1.0 / rate,
             })
         });
@@ -277,20 +278,23 @@ fn run_portfolio(args: &CompareArgs, path: &Path, instruments: &[Instrument]) ->
         with_pool(paths, args.threads, || {
             jobs.par_iter()
                 .map(|j| {
+                    let row = &j.row;
                     let cfg = LoanConfig {
                         paths,
                         seed: loan_seed(args.seed, j.index),
                         shared: Some(Shared {
                             book_seed: args.seed,
-                            region: j.region.clone(),
-                            chain: j.chain.clone(),
+                            region: row.region.clone(),
+                            chain: row.value_chain.clone(),
                             rho_region: args.rho_region,
                             rho_chain: args.rho_chain,
                         }),
                         pd_max: args.pd_max,
                     };
-                    let r = evaluate(&j.case, &products[j.product], instruments, &cfg)
-                        .map_err(|e| RowError::from_error(&e, j.line, Some(&j.id)));
+                    let r = apply(row, &templates[j.template]).and_then(|case| {
+                        evaluate(&case, &products[j.product], instruments, &cfg)
+                            .map_err(|e| RowError::from_error(&e, row.line, Some(&row.id)))
+                    });
                     bar.set_position(done.fetch_add(1, Ordering::Relaxed) as u64 + 1);
                     r
                 })
