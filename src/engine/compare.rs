@@ -287,3 +287,172 @@ pub fn compare(book: &[BookLoan], instruments: &[Instrument]) -> Comparison {
         instruments: results,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::credit::LenderEconomics;
+    use crate::engine::instruments::LossPaths;
+
+    /// A loan of `principal` whose lender nets `net` a year on capital
+    /// `ec`, with PD `pd` and CE gain (PV) `ce`.
+    fn view(principal: f64, pd: f64, net: f64, ec: f64, ce: f64, donor_cost: f64) -> LoanView {
+        let economics = LenderEconomics {
+            income: net,
+            funding_cost: 0.0,
+            operating_cost: 0.0,
+            expected_loss: 0.0,
+            ec,
+            risk_free: 0.0,
+            average_balance: principal,
+            years: 1.0,
+        };
+        LoanView {
+            principal,
+            pd_annual: pd,
+            economics,
+            raroc: economics.raroc(),
+            ce_gain: ce / 100.0,
+            ce_gain_pv: ce,
+            donor_cost,
+            accepted: accepts(&economics, pd, 0.15, 0.03),
+        }
+    }
+
+    fn loan(baseline: LoanView, with: LoanView, losses: Vec<f64>) -> LoanEvaluation {
+        let n = losses.len();
+        LoanEvaluation {
+            peak_exposure: baseline.principal,
+            baseline,
+            instruments: vec![with],
+            losses: LossPaths {
+                loss: losses,
+                df_contract: vec![1.0; n],
+                df_donor: vec![1.0; n],
+            },
+            claims: vec![Vec::new()],
+            hurdle: 0.15,
+            pd_max: 0.03,
+        }
+    }
+
+    fn grant(share: f64) -> Instrument {
+        toml::from_str(&format!(
+            "id = \"g\"\nname = \"g\"\nkind = \"matching_grant\"\ngrant_share = {share}"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn additionality_leverage_cost_and_ratio_by_hand() {
+        // Loan a is made anyway (RAROC 0.2), b only with the instrument (its
+        // PD falls from 5% to 2%), c never (PD 10%). With the instrument:
+        // 2 loans (a, b), 1 additional; lending 100 + 200 = 300; donor cost
+        // 10 + 40 = 50 over the loans made (c's 99 is not paid: no loan);
+        // leverage 300/50 = 6; cost per additional borrower 50; ratio =
+        // b's CE gain 150 / 50 = 3; net benefit 150 − 50 = 100.
+        let a = loan(
+            view(100.0, 0.01, 2.0, 10.0, 80.0, 0.0),
+            view(100.0, 0.01, 2.0, 10.0, 90.0, 10.0),
+            vec![0.0; 4],
+        );
+        let b = loan(
+            view(200.0, 0.05, 4.0, 10.0, 120.0, 0.0),
+            view(200.0, 0.02, 4.0, 10.0, 150.0, 40.0),
+            vec![0.0; 4],
+        );
+        let c = loan(
+            view(300.0, 0.10, 4.0, 10.0, 50.0, 0.0),
+            view(300.0, 0.10, 4.0, 10.0, 50.0, 99.0),
+            vec![0.0; 4],
+        );
+        let book: Vec<BookLoan> = [&a, &b, &c]
+            .iter()
+            .map(|e| BookLoan {
+                eval: e,
+                to_common: 1.0,
+            })
+            .collect();
+        let cmp = compare(&book, &[grant(0.3)]);
+        assert_eq!(cmp.baseline.loans, 1);
+        assert_eq!(cmp.baseline.refused_on_pd, 2);
+        let r = &cmp.instruments[0];
+        assert_eq!(r.reach.loans, 2);
+        assert_eq!(r.additional_loans, 1);
+        assert_eq!(r.additionality_share, Some(0.5));
+        assert_eq!(r.reach.lending, 300.0);
+        assert_eq!(r.additional_lending, 200.0);
+        assert_eq!(r.reach.household_ce_gain, 240.0);
+        assert_eq!(r.donor_cost, 50.0);
+        assert_eq!(r.leverage, Some(6.0));
+        assert_eq!(r.cost_per_additional_borrower, Some(50.0));
+        assert_eq!(r.benefit_cost_ratio, Some(3.0));
+        assert_eq!(r.net_benefit, 100.0);
+    }
+
+    #[test]
+    fn a_first_loss_tranche_pays_the_book_loss_up_to_its_size() {
+        // Two loans of 100, both made without help (RAROC 0.2, PD 1%).
+        // Losses on two paths: (30, 0) and (10, 50). A 20% tranche of the
+        // book's 200 is 40: the donor pays min(30, 40) = 30 on path 1 and
+        // min(60, 40) = 40 on path 2, split 10:50 → 6.67 and 33.33. Mean
+        // donor cost (undiscounted) = (30 + 40) / 2 = 35.
+        let x = view(100.0, 0.01, 2.0, 10.0, 10.0, 0.0);
+        let a = loan(x.clone(), x.clone(), vec![30.0, 10.0]);
+        let b = loan(x.clone(), x, vec![0.0, 50.0]);
+        let book = [
+            BookLoan {
+                eval: &a,
+                to_common: 1.0,
+            },
+            BookLoan {
+                eval: &b,
+                to_common: 1.0,
+            },
+        ];
+        let fl: Instrument = toml::from_str(
+            "id = \"f\"\nname = \"f\"\nkind = \"first_loss\"\nfirst_loss_share = 0.2",
+        )
+        .unwrap();
+        let (views, _) = settle_first_loss(&book, 0.2);
+        assert!((views[0].donor_cost - (30.0 + 40.0 / 6.0) / 2.0).abs() < 1e-12);
+        assert!((views[1].donor_cost - (40.0 * 5.0 / 6.0) / 2.0).abs() < 1e-12);
+        let cmp = compare(&book, &[fl]);
+        assert!((cmp.instruments[0].donor_cost - 35.0).abs() < 1e-12);
+        assert_eq!(cmp.instruments[0].additional_loans, 0);
+    }
+
+    #[test]
+    fn instruments_rank_by_net_benefit_and_ties_keep_their_order() {
+        let made = view(100.0, 0.01, 2.0, 10.0, 80.0, 0.0);
+        let refused = view(100.0, 0.05, 2.0, 10.0, 80.0, 0.0);
+        let e = LoanEvaluation {
+            instruments: vec![
+                view(100.0, 0.01, 2.0, 10.0, 80.0, 100.0),
+                view(100.0, 0.01, 2.0, 10.0, 80.0, 10.0),
+                refused.clone(),
+            ],
+            claims: vec![Vec::new(); 3],
+            ..loan(refused, made, vec![0.0])
+        };
+        let book = [BookLoan {
+            eval: &e,
+            to_common: 1.0,
+        }];
+        let ins = [grant(0.1), grant(0.2), grant(0.3)];
+        let ids = ["a", "b", "c"];
+        let ins: Vec<Instrument> = ins
+            .into_iter()
+            .zip(ids)
+            .map(|(mut i, id)| {
+                i.id = id.to_string();
+                i
+            })
+            .collect();
+        let cmp = compare(&book, &ins);
+        let order: Vec<&str> = cmp.instruments.iter().map(|r| r.id.as_str()).collect();
+        // b: 80 − 10 = 70; c: nothing, 0; a: 80 − 100 = −20.
+        assert_eq!(order, ["b", "c", "a"]);
+        assert_eq!(cmp.instruments[0].rank, 1);
+    }
+}
