@@ -3,6 +3,7 @@
 //! How they are valued lives in [`crate::engine`].
 
 pub mod case;
+pub mod instrument;
 pub mod lender;
 pub mod param;
 pub mod portfolio;

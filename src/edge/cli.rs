@@ -50,6 +50,10 @@ pub enum Command {
     /// Write a synthetic portfolio CSV (the portfolio schema) across the
     /// bundled case templates; the same seed gives the same bytes.
     GeneratePortfolio(GenerateArgs),
+    /// Donor instruments against the no-instrument baseline, on a case or
+    /// a portfolio, under the lender's acceptance rule: additional loans,
+    /// lending, household gain, donor cost, leverage, benefit-cost ratio.
+    Compare(CompareArgs),
 }
 
 /// Where and how a command writes its result.
@@ -284,6 +288,51 @@ pub struct PortfolioArgs {
     pub parquet: bool,
 }
 
+/// Arguments of `terrace compare`.
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// Case file (TOML); or use --portfolio.
+    #[arg(conflicts_with = "portfolio", required_unless_present = "portfolio")]
+    pub case: Option<PathBuf>,
+    /// Portfolio CSV (the generate-portfolio schema) instead of a case.
+    #[arg(long, value_name = "FILE")]
+    pub portfolio: Option<PathBuf>,
+    /// Directory of instrument files (`*.toml`), e.g. data/instruments.
+    #[arg(long, value_name = "DIR")]
+    pub instruments: PathBuf,
+    /// Loan products: exactly one for a case; for a portfolio, the
+    /// products rows name by id (default: the bundled products).
+    #[command(flatten)]
+    pub loans: ProductArgs,
+    /// Product for portfolio rows whose product_id is empty.
+    #[arg(long, value_name = "ID", default_value = "upgrading-60m-grace")]
+    pub default_product: String,
+    /// Annual PD ceiling of the lender's acceptance rule (F55 default 3%).
+    #[arg(long, default_value_t = 0.03)]
+    pub pd_max: f64,
+    /// Paths per loan (default 2,000 for a case; 30 per loan for a portfolio,
+    /// so the 3,000-row sample runs in seconds: raise it for a report).
+    #[arg(long)]
+    pub paths: Option<usize>,
+    /// Seed: the same seed gives the same results whatever the thread count.
+    #[arg(long, default_value_t = 20_261_129)]
+    pub seed: u64,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Portfolio: loading of yields and droughts on the region's weather
+    /// factor (F29; F30 default ρ 0.10 for concentrated agricultural books).
+    #[arg(long, default_value_t = 0.10)]
+    pub rho_region: f64,
+    /// Portfolio: loading of prices on the value chain's price factor (as
+    /// `terrace portfolio`).
+    #[arg(long, default_value_t = 0.05)]
+    pub rho_chain: f64,
+    /// Output options.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
 /// Whether a command that finished had to reject some input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -312,6 +361,7 @@ pub fn main() -> i32 {
         Command::Channels(a) => super::cmd_channels::run(a),
         Command::Portfolio(a) => super::cmd_portfolio::run(a),
         Command::GeneratePortfolio(a) => super::cmd_generate::run(a),
+        Command::Compare(a) => super::cmd_compare::run(a),
     };
     match result {
         Ok(Outcome::Complete) => 0,

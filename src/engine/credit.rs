@@ -830,6 +830,76 @@ pub fn quantile(mut values: Vec<f64>, p: f64) -> Option<f64> {
     quantiles(&mut values, &[p]).first().copied()
 }
 
+/// A loan's annual economics for the lender, the parts of RAROC (F20), so
+/// that an instrument (a guarantee's fees and capital relief, a subsidy's
+/// top-up) can change one part and recompute the ratio.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LenderEconomics {
+    /// Interest and fee income per year.
+    pub income: f64,
+    /// Cost of funds per year.
+    pub funding_cost: f64,
+    /// Operating cost per year.
+    pub operating_cost: f64,
+    /// Expected loss per year (PV of promised less received, over the tenor).
+    pub expected_loss: f64,
+    /// Economic capital.
+    pub ec: f64,
+    /// Annual risk-free rate earned on the capital.
+    pub risk_free: f64,
+    /// Mean scheduled balance while the loan is outstanding.
+    pub average_balance: f64,
+    /// Tenor in years used to annualise (at least a year's divisor of 1).
+    pub years: f64,
+}
+
+impl LenderEconomics {
+    /// Income − funding and operating costs − expected loss + risk-free return on capital, per year.
+    #[must_use]
+    pub fn net(&self) -> f64 {
+        self.income - self.funding_cost - self.operating_cost - self.expected_loss
+            + self.risk_free * self.ec
+    }
+
+    /// RAROC = [`LenderEconomics::net`] / EC; `None` when EC is not positive.
+    #[must_use]
+    pub fn raroc(&self) -> Option<f64> {
+        (self.ec.is_finite() && self.ec > 0.0).then(|| self.net() / self.ec)
+    }
+}
+
+/// The lender's economics of `loan` (see [`summarise`] for the formula).
+#[must_use]
+pub fn lender_economics(
+    loan: &LoanPlan,
+    lender: &Lender,
+    pd_annual: f64,
+    lgd: Option<f64>,
+    expected_loss: f64,
+    tenor_years: f64,
+) -> LenderEconomics {
+    let years = if tenor_years > 0.0 { tenor_years } else { 1.0 };
+    let avg_balance = loan.average_balance();
+    let fees = loan.principal - loan.lender_outlay;
+    let capital_lgd = lgd.unwrap_or(FALLBACK_LGD).clamp(0.0, 1.0);
+    // Basel's formula needs PD in (0, 1); a PD of 1 (every path defaults)
+    // leaves almost no unexpected loss, so EC is tiny and RAROC hugely
+    // negative, which is the right signal.
+    let capital_pd = pd_annual.clamp(PD_FLOOR, 1.0 - 1e-9);
+    let ec =
+        basel_retail_k(capital_pd, capital_lgd).max(STANDARDISED_RETAIL_CHARGE) * loan.principal;
+    LenderEconomics {
+        income: loan.monthly_rate * 12.0 * avg_balance + fees / years,
+        funding_cost: lender.cost_of_funds * avg_balance,
+        operating_cost: lender.operating_cost_rate * avg_balance,
+        expected_loss: expected_loss / years,
+        ec,
+        risk_free: lender.risk_free,
+        average_balance: avg_balance,
+        years,
+    }
+}
+
 /// Aggregates path outcomes, sequentially in path order.
 ///
 /// * `gamma`: the household's CRRA risk aversion; W is floored at 1% of
@@ -870,24 +940,7 @@ pub fn summarise(
     let lender_irr_mean = mean(irrs.iter().copied());
     let lender_irr_p5 = quantile(irrs, 0.05);
 
-    let years = if tenor_years > 0.0 { tenor_years } else { 1.0 };
-    let avg_balance = loan.average_balance();
-    let fees = loan.principal - loan.lender_outlay;
-    let capital_lgd = lgd.unwrap_or(FALLBACK_LGD).clamp(0.0, 1.0);
-    // Basel's formula needs PD in (0, 1); a PD of 1 (every path defaults)
-    // leaves almost no unexpected loss, so EC is tiny and RAROC hugely
-    // negative, which is the right signal.
-    let capital_pd = pd_annual.clamp(PD_FLOOR, 1.0 - 1e-9);
-    let ec =
-        basel_retail_k(capital_pd, capital_lgd).max(STANDARDISED_RETAIL_CHARGE) * loan.principal;
-    let raroc = (ec.is_finite() && ec > 0.0).then(|| {
-        (loan.monthly_rate * 12.0 * avg_balance + fees / years
-            - lender.cost_of_funds * avg_balance
-            - lender.operating_cost_rate * avg_balance
-            - expected_loss / years
-            + lender.risk_free * ec)
-            / ec
-    });
+    let raroc = lender_economics(loan, lender, pd_annual, lgd, expected_loss, tenor_years).raroc();
 
     let npvs: Vec<f64> = outcomes.iter().map(|o| o.household_npv).collect();
     let household_npv_mean = mean(npvs.iter().copied()).unwrap_or(0.0);

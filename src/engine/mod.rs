@@ -4,8 +4,10 @@
 pub mod appraisal;
 pub mod cashflow;
 pub mod channels;
+pub mod compare;
 pub mod credit;
 pub mod flows;
+pub mod instruments;
 pub mod portfolio;
 pub mod scenario;
 pub mod sensitivity;

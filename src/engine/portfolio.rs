@@ -26,7 +26,7 @@ use crate::math::stats::{implied_default_correlation, quantiles};
 use crate::Result;
 
 /// Years of shared shocks drawn per path (the longest horizon is 30).
-const SHOCK_YEARS: usize = 31;
+pub(crate) const SHOCK_YEARS: usize = 31;
 
 /// How a book is simulated.
 #[derive(Debug, Clone, Copy)]
@@ -102,7 +102,7 @@ fn key(name: &str) -> u64 {
 }
 
 /// The shared shock of `name` (a region or a value chain) on `path`.
-fn shock(seed: u64, kind: u64, name: &str, path: usize, out: &mut [f64]) {
+pub(crate) fn shock(seed: u64, kind: u64, name: &str, path: usize, out: &mut [f64]) {
     let mut rng = ChaCha8Rng::seed_from_u64(mix(seed ^ mix(kind ^ key(name))));
     rng.set_stream(path as u64);
     for x in out.iter_mut() {
