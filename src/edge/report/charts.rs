@@ -141,6 +141,50 @@ fn legend_line(c: RGBColor, width: u32) -> impl Fn((i32, i32)) -> PathElement<(i
     move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(width))
 }
 
+/// The corner of the plot with the fewest data points in a box of 40% of
+/// the width and 35% of the height, so the legend hides as little as
+/// possible; ties go to the earlier corner in the list.
+fn quiet_corner(
+    points: impl IntoIterator<Item = (f64, f64)>,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+    corners: &[SeriesLabelPosition],
+) -> SeriesLabelPosition {
+    let pts: Vec<(f64, f64)> = points
+        .into_iter()
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .map(|(x, y)| ((x - x0) / (x1 - x0), (y - y0) / (y1 - y0)))
+        .collect();
+    let inside = |c: &SeriesLabelPosition| {
+        let (left, upper) = match c {
+            SeriesLabelPosition::UpperLeft => (true, true),
+            SeriesLabelPosition::UpperRight => (false, true),
+            SeriesLabelPosition::LowerLeft => (true, false),
+            _ => (false, false),
+        };
+        pts.iter()
+            .filter(|(x, y)| {
+                (if left { *x <= 0.4 } else { *x >= 0.6 })
+                    && (if upper { *y >= 0.65 } else { *y <= 0.35 })
+            })
+            .count()
+    };
+    let mut best = 0;
+    for (k, c) in corners.iter().enumerate() {
+        if inside(c) < inside(&corners[best]) {
+            best = k;
+        }
+    }
+    corners[best].clone()
+}
+
+const CORNERS: [SeriesLabelPosition; 4] = [
+    SeriesLabelPosition::UpperLeft,
+    SeriesLabelPosition::UpperRight,
+    SeriesLabelPosition::LowerRight,
+    SeriesLabelPosition::LowerLeft,
+];
+
 /// The household's cash month by month, with and without the investment.
 #[derive(Debug, Clone)]
 pub struct CashChart {
@@ -241,7 +285,16 @@ pub fn cash_chart(c: &CashChart) -> Result<String> {
             .map_err(e)?;
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(quiet_corner(
+                c.with
+                    .iter()
+                    .chain(&c.without)
+                    .enumerate()
+                    .map(|(t, v)| ((t % n) as f64, *v)),
+                (-0.5, n as f64 - 0.5),
+                (lo, hi),
+                &CORNERS,
+            ))
             .label_font(text(LABEL_PT))
             .background_style(WHITE.mix(0.85))
             .border_style(GREY)
@@ -363,7 +416,14 @@ pub fn fan_chart(c: &FanChart) -> Result<String> {
             .legend(legend_line(VERMILLION, 2));
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(quiet_corner(
+                c.rows.iter().flat_map(|r| {
+                    [r.p10, r.p25, r.p50, r.p75, r.p90].map(|v| (r.year as f64, clip(v)))
+                }),
+                (first - 0.5, last + 0.5),
+                (lo, hi),
+                &CORNERS,
+            ))
             .label_font(text(LABEL_PT))
             .background_style(WHITE.mix(0.85))
             .border_style(GREY)
@@ -456,7 +516,12 @@ pub fn cdf_chart(c: &CdfChart) -> Result<String> {
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(quiet_corner(
+                curves.iter().flatten().copied(),
+                (lo, hi),
+                (0.0, 1.0),
+                &[SeriesLabelPosition::LowerRight, SeriesLabelPosition::UpperLeft],
+            ))
             .label_font(text(LABEL_PT))
             .background_style(WHITE.mix(0.85))
             .border_style(GREY)
@@ -507,7 +572,7 @@ pub fn tornado_chart(c: &TornadoChart) -> Result<String> {
             .margin(12)
             .x_label_area_size(50)
             .y_label_area_size(250)
-            .build_cartesian_2d(lo..hi, (0..n).into_segmented())
+            .build_cartesian_2d(lo..hi, (0..n.saturating_sub(1).max(1)).into_segmented())
             .map_err(e)?;
         let names: Vec<&str> = c.bars.iter().map(|b| b.input.as_str()).collect();
         // Row 0 is drawn at the bottom; put the first bar on top.
@@ -692,16 +757,22 @@ pub fn scatter_chart(c: &ScatterChart) -> Result<String> {
                     .iter()
                     .filter(|p| p.x.is_finite() && p.y.is_finite())
                     .filter_map(|p| p.highlight.as_ref().map(|h| (p, h)))
-                    .flat_map(|(p, h)| {
-                        [
-                            Circle::new((p.x, p.y), 12, INK.stroke_width(2)).into_dyn(),
-                            Text::new(
+                    .map(|(p, h)| {
+                        // Label beside the ring, towards the plot's middle so
+                        // it stays inside the frame.
+                        let right_half = (p.x - x0) / (x1 - x0) > 0.55;
+                        let (dx, anchor) = if right_half {
+                            (-16, HPos::Right)
+                        } else {
+                            (16, HPos::Left)
+                        };
+                        EmptyElement::at((p.x, p.y))
+                            + Circle::new((0, 0), 12, INK.stroke_width(2))
+                            + Text::new(
                                 h.clone(),
-                                (p.x, p.y),
-                                text(13).pos(Pos::new(HPos::Left, VPos::Bottom)),
+                                (dx, -16),
+                                text(13).pos(Pos::new(anchor, VPos::Center)),
                             )
-                            .into_dyn(),
-                        ]
                     }),
             )
             .map_err(e)?;
@@ -717,7 +788,12 @@ pub fn scatter_chart(c: &ScatterChart) -> Result<String> {
             .legend(|(x, y)| Circle::new((x + 10, y), 6, GREY.stroke_width(2)));
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(quiet_corner(
+                c.points.iter().map(|p| (p.x, p.y)),
+                (x0, x1),
+                (y0, y1),
+                &CORNERS,
+            ))
             .label_font(text(LABEL_PT))
             .background_style(WHITE.mix(0.85))
             .border_style(GREY)
@@ -850,7 +926,7 @@ pub fn loss_chart(c: &LossChart) -> Result<String> {
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(SeriesLabelPosition::UpperMiddle)
             .label_font(text(LABEL_PT))
             .background_style(WHITE.mix(0.85))
             .border_style(GREY)
