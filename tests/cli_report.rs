@@ -42,12 +42,20 @@ fn parse_self_contained(html: &str) -> roxmltree::Document<'_> {
     let doc = roxmltree::Document::parse_with_options(html, opts)
         .unwrap_or_else(|e| panic!("report is not well-formed: {e}"));
     for n in doc.descendants().filter(|n| n.is_element()) {
-        assert!(n.attribute("src").is_none(), "src on <{}>", n.tag_name().name());
+        assert!(
+            n.attribute("src").is_none(),
+            "src on <{}>",
+            n.tag_name().name()
+        );
         if let Some(h) = n.attribute("href") {
             assert!(h.starts_with('#'), "external href {h}");
         }
         for name in ["script", "link", "img", "iframe", "object"] {
-            assert_ne!(n.tag_name().name(), name, "<{name}> in a self-contained report");
+            assert_ne!(
+                n.tag_name().name(),
+                name,
+                "<{name}> in a self-contained report"
+            );
         }
     }
     for bad in ["url(", "@import", "src=\"http", "href=\"http"] {
@@ -122,7 +130,10 @@ fn every_bundled_case_gives_a_complete_self_contained_report() {
         let text = std::fs::read_to_string(&path).unwrap();
         let parsed: toml::Value = toml::from_str(&text).unwrap();
         let mixable = parsed["activity"].as_array().unwrap().iter().any(|a| {
-            a.get("with").is_some() && a.get("channel").and_then(|c| c.as_array()).is_some_and(|c| c.len() >= 2)
+            a.get("with").is_some()
+                && a.get("channel")
+                    .and_then(|c| c.as_array())
+                    .is_some_and(|c| c.len() >= 2)
         });
         assert_eq!(html.contains("id=\"chart-channel-mix\""), mixable, "{case}");
         assert_eq!(html.contains("id=\"table-channels\""), mixable, "{case}");
@@ -155,7 +166,13 @@ fn the_tornado_bars_carry_the_tornado_table_numbers() {
     let tmp = tempfile::tempdir().unwrap();
     let html = report(
         tmp.path(),
-        &["data/cases/honduras-drip.toml", "--product", PRODUCT, "--paths", "30"],
+        &[
+            "data/cases/honduras-drip.toml",
+            "--product",
+            PRODUCT,
+            "--paths",
+            "30",
+        ],
     );
     let doc = parse_self_contained(&html);
     let chart = texts(by_id(&doc, "chart-tornado"));
@@ -221,15 +238,27 @@ fn the_portfolio_fixture_gives_a_report_whose_markers_match_the_table() {
     assert_eq!(upgrading[7], "25,000");
     let chart = texts(by_id(&doc, "chart-loss-upgrading-60m-grace"));
     // Table columns: EL 3, VaR 99% 5, VaR 99.9% 6, ES 99% 7, ES 99.9% 8.
-    for (label, col) in [("EL", 3), ("VaR 99%", 5), ("VaR 99.9%", 6), ("ES 99%", 7), ("ES 99.9%", 8)] {
+    for (label, col) in [
+        ("EL", 3),
+        ("VaR 99%", 5),
+        ("VaR 99.9%", 6),
+        ("ES 99%", 7),
+        ("ES 99.9%", 8),
+    ] {
         let want = format!("{label}: {}", upgrading[col]);
         assert!(chart.contains(&want), "{want} not in {chart:?}");
     }
     assert!(html.contains("12 evaluated of 13 (1 rejected)"));
     let verdicts = cells(by_id(&doc, "table-loan-verdicts"));
     // upgrading-60m-grace: 8 loans, 6 viable; fails 1, not-worth-it 1, passes 4, weak 2.
-    let v = verdicts.iter().find(|r| r[0] == "upgrading-60m-grace").unwrap();
-    assert_eq!(v, &["upgrading-60m-grace", "8", "75.0%", "1", "1", "4", "2"]);
+    let v = verdicts
+        .iter()
+        .find(|r| r[0] == "upgrading-60m-grace")
+        .unwrap();
+    assert_eq!(
+        v,
+        &["upgrading-60m-grace", "8", "75.0%", "1", "1", "4", "2"]
+    );
 }
 
 fn copy_fixture(to: &Path) {
@@ -247,7 +276,10 @@ fn a_missing_portfolio_dir_is_a_usage_error() {
         .arg(tmp.path().join("r.html"))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("--portfolio-dir").and(predicate::str::contains("no/such/dir")));
+        .stderr(
+            predicate::str::contains("--portfolio-dir")
+                .and(predicate::str::contains("no/such/dir")),
+        );
     assert!(!tmp.path().join("r.html").exists());
 }
 
@@ -272,7 +304,11 @@ fn malformed_json_names_file_and_line() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
     copy_fixture(&dir);
-    std::fs::write(dir.join("portfolio.json"), "{\n  \"file\": \"x.csv\",\n  \"rows_in\": ,\n}\n").unwrap();
+    std::fs::write(
+        dir.join("portfolio.json"),
+        "{\n  \"file\": \"x.csv\",\n  \"rows_in\": ,\n}\n",
+    )
+    .unwrap();
     terrace()
         .args(["report", "--portfolio-dir"])
         .arg(&dir)
@@ -339,7 +375,12 @@ fn a_case_report_needs_a_product_and_an_output() {
         .code(2)
         .stderr(predicate::str::contains("--product"));
     terrace()
-        .args(["report", "data/cases/kenya-avocado.toml", "--product", PRODUCT])
+        .args([
+            "report",
+            "data/cases/kenya-avocado.toml",
+            "--product",
+            PRODUCT,
+        ])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--output"));
@@ -354,7 +395,13 @@ fn a_case_report_needs_a_product_and_an_output() {
 fn a_missing_case_file_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     terrace()
-        .args(["report", "data/cases/nowhere.toml", "--product", PRODUCT, "--output"])
+        .args([
+            "report",
+            "data/cases/nowhere.toml",
+            "--product",
+            PRODUCT,
+            "--output",
+        ])
         .arg(tmp.path().join("r.html"))
         .assert()
         .code(2)

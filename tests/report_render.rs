@@ -139,7 +139,13 @@ fn tornado_chart_snapshot_labels_each_bar_end() {
     })
     .unwrap();
     let texts = svg_texts(&svg);
-    for want in ["−12,000", "30,500", "2,000", "15,000", "investment[0].cost & <fees>"] {
+    for want in [
+        "−12,000",
+        "30,500",
+        "2,000",
+        "15,000",
+        "investment[0].cost & <fees>",
+    ] {
         assert!(texts.contains(&want.to_string()), "{want} not in {texts:?}");
     }
     snapshot("tornado.svg", &svg);
@@ -150,9 +156,13 @@ fn cash_chart_snapshot() {
     let dates: Vec<String> = (0..24)
         .map(|t| format!("{}-{:02}", 2026 + (t + 2) / 12, (t + 2) % 12 + 1))
         .collect();
-    let with: Vec<f64> = (0..24).map(|t| 5_000.0 - 600.0 * t as f64 + 40.0 * (t * t) as f64).collect();
+    let with: Vec<f64> = (0..24)
+        .map(|t| 5_000.0 - 600.0 * t as f64 + 40.0 * (t * t) as f64)
+        .collect();
     let without: Vec<f64> = (0..24).map(|t| 5_000.0 + 150.0 * t as f64).collect();
-    let instalments: Vec<f64> = (0..24).map(|t| if t >= 3 && t < 20 { 900.0 } else { 0.0 }).collect();
+    let instalments: Vec<f64> = (0..24)
+        .map(|t| if (3..20).contains(&t) { 900.0 } else { 0.0 })
+        .collect();
     let svg = cash_chart(&CashChart {
         title: "Cash, test".into(),
         currency: "USD".into(),
@@ -181,16 +191,28 @@ fn portfolio_report_snapshot() {
     let dir = Path::new("tests/data/portfolio-report");
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
     let summary = parse_summary(&read("portfolio.json"), &dir.join("portfolio.json")).unwrap();
-    let loans: Vec<LoanRow> = parse_csv(&read("loans.csv"), Path::new("loans.csv"), &LOAN_COLUMNS).unwrap();
-    let segments: Vec<SegmentRow> =
-        parse_csv(&read("segments.csv"), Path::new("segments.csv"), &SEGMENT_COLUMNS).unwrap();
-    let losses: Vec<LossRow> = parse_csv(&read("losses.csv"), Path::new("losses.csv"), &LOSS_COLUMNS).unwrap();
+    let loans: Vec<LoanRow> =
+        parse_csv(&read("loans.csv"), Path::new("loans.csv"), &LOAN_COLUMNS).unwrap();
+    let segments: Vec<SegmentRow> = parse_csv(
+        &read("segments.csv"),
+        Path::new("segments.csv"),
+        &SEGMENT_COLUMNS,
+    )
+    .unwrap();
+    let losses: Vec<LossRow> =
+        parse_csv(&read("losses.csv"), Path::new("losses.csv"), &LOSS_COLUMNS).unwrap();
     assert_eq!(
         markers(&summary.products[1])
             .iter()
             .map(|(k, v)| format!("{k}: {}", amount(*v)))
             .collect::<Vec<_>>(),
-        ["EL: 1,500", "VaR 99%: 7,050", "ES 99%: 8,000", "VaR 99.9%: 7,905", "ES 99.9%: 8,000"]
+        [
+            "EL: 1,500",
+            "VaR 99%: 7,050",
+            "ES 99%: 8,000",
+            "VaR 99.9%: 7,905",
+            "ES 99.9%: 8,000"
+        ]
     );
     let doc = book_report(&BookReport {
         dir: "tests/data/portfolio-report",
@@ -198,7 +220,8 @@ fn portfolio_report_snapshot() {
         loans: &loans,
         segments: &segments,
         losses: &losses,
-        command: "terrace report --portfolio-dir tests/data/portfolio-report --output book.html".into(),
+        command: "terrace report --portfolio-dir tests/data/portfolio-report --output book.html"
+            .into(),
     })
     .unwrap();
     let html = render(&doc);

@@ -139,7 +139,15 @@ fn case_document(path: &Path, args: &ReportArgs) -> Result<Document> {
         let mixes = channel_setup
             .as_ref()
             .map(|(a, _, _, mixes)| {
-                evaluate(&focus, *a, mixes, paths.min(CHANNEL_PATHS), seed, PD_MAX, &|_| {})
+                evaluate(
+                    &focus,
+                    *a,
+                    mixes,
+                    paths.min(CHANNEL_PATHS),
+                    seed,
+                    PD_MAX,
+                    &|_| {},
+                )
             })
             .transpose();
         (simulation, detail, bars, mixes)
@@ -202,8 +210,7 @@ fn portfolio_document(dir: &Path, args: &ReportArgs) -> Result<Document> {
     let [json, loans, segments, losses] = portfolio_files(dir)?;
     let summary = parse_summary(&read_text(&json)?, &json)?;
     let loans: Vec<LoanRow> = parse_csv(&read_text(&loans)?, &loans, &LOAN_COLUMNS)?;
-    let segments: Vec<SegmentRow> =
-        parse_csv(&read_text(&segments)?, &segments, &SEGMENT_COLUMNS)?;
+    let segments: Vec<SegmentRow> = parse_csv(&read_text(&segments)?, &segments, &SEGMENT_COLUMNS)?;
     let losses: Vec<LossRow> = parse_csv(&read_text(&losses)?, &losses, &LOSS_COLUMNS)?;
     let dir_text = dir.display().to_string();
     book_report(&BookReport {

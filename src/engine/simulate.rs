@@ -13,8 +13,8 @@ use rayon::prelude::*;
 use super::appraisal::case_schedule;
 use super::cashflow::{CaseFlows, CaseModel};
 use super::credit::{
-    annual_dscrs, evaluate_path_with, evaluate_without, summarise, CreditSummary, HouseholdPath, LoanPlan,
-    PathOutcome, WithoutOutcome,
+    annual_dscrs, evaluate_path_with, evaluate_without, summarise, CreditSummary, HouseholdPath,
+    LoanPlan, PathOutcome, WithoutOutcome,
 };
 use super::scenario::{Scenario, Slot};
 use crate::domain::case::Case;

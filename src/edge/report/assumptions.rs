@@ -164,7 +164,11 @@ mod tests {
     #[test]
     fn keys_carry_the_comment_above_them_and_array_tables_are_numbered() {
         let a = extract(TEXT);
-        let find = |k: &str| a.iter().find(|x| x.key == k).unwrap_or_else(|| panic!("{k}: {a:?}"));
+        let find = |k: &str| {
+            a.iter()
+                .find(|x| x.key == k)
+                .unwrap_or_else(|| panic!("{k}: {a:?}"))
+        };
         assert_eq!(find("id").source, "");
         assert_eq!(find("discount_rate").source, "Real rate (est.).");
         assert_eq!(find("discount_rate").value, "0.12");

@@ -52,7 +52,10 @@ pub fn book_report(r: &BookReport) -> Result<Document> {
 
     let mut products = HtmlTable::new(
         "table-products",
-        &format!("Book risk per product ({} paths, seed {}; {units})", s.paths, s.seed),
+        &format!(
+            "Book risk per product ({} paths, seed {}; {units})",
+            s.paths, s.seed
+        ),
         &[
             "product",
             "loans",
@@ -228,8 +231,17 @@ pub fn book_report(r: &BookReport) -> Result<Document> {
         facts: vec![
             ("portfolio".into(), s.file.clone()),
             ("results read from".into(), r.dir.into()),
-            ("loans".into(), format!("{} evaluated of {} ({} rejected)", s.rows_ok, s.rows_in, s.rows_rejected)),
-            ("Monte Carlo".into(), format!("{} paths, seed {}", s.paths, s.seed)),
+            (
+                "loans".into(),
+                format!(
+                    "{} evaluated of {} ({} rejected)",
+                    s.rows_ok, s.rows_in, s.rows_rejected
+                ),
+            ),
+            (
+                "Monte Carlo".into(),
+                format!("{} paths, seed {}", s.paths, s.seed),
+            ),
             ("terrace version".into(), env!("CARGO_PKG_VERSION").into()),
         ],
         command: r.command.clone(),

@@ -85,7 +85,7 @@ fn opt(x: Option<f64>, f: impl Fn(f64) -> String) -> String {
 
 fn ratio(x: f64) -> String {
     if x.is_finite() {
-        format!("{x:.2}")
+        format!("{x:.2}").replace('-', "−")
     } else {
         "-".into()
     }
@@ -181,8 +181,12 @@ pub fn case_report(r: &CaseReport) -> Result<Document> {
             "RAROC",
             "CE gain / month",
             "P(shortfall)",
-            "why",
         ],
+    );
+    let mut reasons = HtmlTable::new(
+        "table-reasons",
+        "Why: the appraisal's reason for each verdict",
+        &["product", "verdict", "why"],
     );
     for (fv, run) in r.appraisal.products.iter().zip(&sim.products) {
         let s = &run.summary;
@@ -200,8 +204,8 @@ pub fn case_report(r: &CaseReport) -> Result<Document> {
             opt(s.raroc, |x| percent(x, 1)),
             amount(s.ce_gain),
             percent(s.p_shortfall, 1),
-            fv.reason.clone(),
         ]);
+        reasons.push(vec![fv.id.clone(), fv.verdict.to_string(), fv.reason.clone()]);
     }
     sections.push(Section {
         id: "verdicts".into(),
@@ -209,7 +213,7 @@ pub fn case_report(r: &CaseReport) -> Result<Document> {
         paragraphs: vec![format!(
             "passes: cash never runs out and every loan year's DSCR is at least {DSCR_THRESHOLD}; weak: cash holds but coverage is below {DSCR_THRESHOLD}; fails: the household's cash runs out while the loan is outstanding; not-worth-it: repayable, but the household ends up worse off. PD, expected loss (present value at the contract rate), RAROC and the certainty-equivalent gain come from the Monte Carlo; P(shortfall) is the share of paths on which cash after living costs falls below zero in some month."
         )],
-        tables: vec![verdicts],
+        tables: vec![verdicts, reasons],
         ..Section::default()
     });
 
@@ -265,7 +269,10 @@ pub fn case_report(r: &CaseReport) -> Result<Document> {
         let (low_t, low) = with
             .iter()
             .enumerate()
-            .fold((0, f64::INFINITY), |(bt, b), (t, v)| if *v < b { (t, *v) } else { (bt, b) });
+            .fold(
+                (0, f64::INFINITY),
+                |(bt, b), (t, v)| if *v < b { (t, *v) } else { (bt, b) },
+            );
         cash_table.push(vec![
             fv.id.clone(),
             amount(low),
@@ -304,13 +311,25 @@ pub fn case_report(r: &CaseReport) -> Result<Document> {
         })?;
         dscr.figures.push(Figure {
             id: format!("chart-dscr-fan-{}", run.id),
-            caption: format!("Annual DSCR by loan year under {}: percentiles across paths.", run.id),
+            caption: format!(
+                "Annual DSCR by loan year under {}: percentiles across paths.",
+                run.id
+            ),
             svg,
         });
         let mut t = HtmlTable::new(
             &format!("table-dscr-{}", run.id),
             &format!("Annual DSCR percentiles under {} (ratio)", run.id),
-            &["loan year", "paths", "p10", "p25", "median", "p75", "p90", "share below threshold"],
+            &[
+                "loan year",
+                "paths",
+                "p10",
+                "p25",
+                "median",
+                "p75",
+                "p90",
+                "share below threshold",
+            ],
         );
         for (f, n, below) in &rows {
             t.push(vec![
@@ -329,14 +348,27 @@ pub fn case_report(r: &CaseReport) -> Result<Document> {
     sections.push(dscr);
 
     // Household NPV distribution.
-    let mut series = vec![("without the investment".to_string(), r.detail.npv_without.clone())];
+    let mut series = vec![(
+        "without the investment".to_string(),
+        r.detail.npv_without.clone(),
+    )];
     for (run, det) in sim.products.iter().zip(&r.detail.products) {
         series.push((format!("with, {}", run.id), det.npv_with.clone()));
     }
     let mut npv_table = HtmlTable::new(
         "table-npv",
-        &format!("Household NPV of income over the horizon ({cur}, discount rate {})", percent(case.discount_rate, 1)),
-        &["series", "mean", "p5", "median", "p95", "share of paths above without"],
+        &format!(
+            "Household NPV of income over the horizon ({cur}, discount rate {})",
+            percent(case.discount_rate, 1)
+        ),
+        &[
+            "series",
+            "mean",
+            "p5",
+            "median",
+            "p95",
+            "share of paths above without",
+        ],
     );
     for (name, v) in &series {
         let mut s = v.clone();
@@ -352,7 +384,14 @@ pub fn case_report(r: &CaseReport) -> Result<Document> {
         } else {
             "-".into()
         };
-        npv_table.push(vec![name.clone(), amount(mean), amount(q[0]), amount(q[1]), amount(q[2]), better]);
+        npv_table.push(vec![
+            name.clone(),
+            amount(mean),
+            amount(q[0]),
+            amount(q[1]),
+            amount(q[2]),
+            better,
+        ]);
     }
     let svg = cdf_chart(&CdfChart {
         title: format!("{}: household NPV with and without the investment", case.id),
@@ -385,14 +424,29 @@ pub fn case_report(r: &CaseReport) -> Result<Document> {
             })
             .collect();
         let svg = tornado_chart(&TornadoChart {
-            title: format!("{}: what moves the household's NPV under {}", case.id, tv.product),
+            title: format!(
+                "{}: what moves the household's NPV under {}",
+                case.id, tv.product
+            ),
             x_desc: format!("mean incremental household NPV after financing ({cur})"),
             bars,
         })?;
         let mut t = HtmlTable::new(
             "table-tornado",
-            &format!("Tornado under {} ({} paths per run, same seed; NPV in {cur})", tv.product, tv.paths),
-            &["input", "p10 value", "p90 value", "NPV at p10", "NPV at p90", "swing", "PD at p10", "PD at p90"],
+            &format!(
+                "Tornado under {} ({} paths per run, same seed; NPV in {cur})",
+                tv.product, tv.paths
+            ),
+            &[
+                "input",
+                "p10 value",
+                "p90 value",
+                "NPV at p10",
+                "NPV at p90",
+                "swing",
+                "PD at p10",
+                "PD at p90",
+            ],
         );
         for row in &tv.rows {
             t.push(vec![
@@ -456,8 +510,20 @@ pub fn case_report(r: &CaseReport) -> Result<Document> {
         })?;
         let mut t = HtmlTable::new(
             "table-channels",
-            &format!("Efficient channel mixes of {} ({} paths, grid step {}; CE per year in {cur})", cv.activity, cv.paths, cv.step),
-            &["product", "mix", "mean income", "income sd", "CE", "PD (annual)", "P(W < subsistence)", "best"],
+            &format!(
+                "Efficient channel mixes of {} ({} paths, grid step {}; CE per year in {cur})",
+                cv.activity, cv.paths, cv.step
+            ),
+            &[
+                "product",
+                "mix",
+                "mean income",
+                "income sd",
+                "CE",
+                "PD (annual)",
+                "P(W < subsistence)",
+                "best",
+            ],
         );
         for m in cv.rows.iter().filter(|m| m.efficient || m.best) {
             t.push(vec![
@@ -493,7 +559,10 @@ pub fn case_report(r: &CaseReport) -> Result<Document> {
     // Assumptions.
     let mut a = HtmlTable::new(
         "table-assumptions",
-        &format!("Inputs of {} with the sources noted beside them in the file", r.case_path),
+        &format!(
+            "Inputs of {} with the sources noted beside them in the file",
+            r.case_path
+        ),
         &["key", "value", "source and reasoning"],
     );
     for x in extract(r.case_text) {
@@ -516,9 +585,19 @@ pub fn case_report(r: &CaseReport) -> Result<Document> {
         title: format!("{} — {}", case.id, case.name),
         facts: vec![
             ("case".into(), format!("{} ({})", case.id, r.case_path)),
-            ("products".into(), sim.products.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")),
+            (
+                "products".into(),
+                sim.products
+                    .iter()
+                    .map(|p| p.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
             ("currency".into(), cur.clone()),
-            ("Monte Carlo".into(), format!("{} paths, seed {}", sim.paths, sim.seed)),
+            (
+                "Monte Carlo".into(),
+                format!("{} paths, seed {}", sim.paths, sim.seed),
+            ),
             ("terrace version".into(), env!("CARGO_PKG_VERSION").into()),
         ],
         command: r.command.clone(),

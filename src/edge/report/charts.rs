@@ -87,7 +87,7 @@ pub fn amount(x: f64) -> String {
 #[must_use]
 pub fn percent(x: f64, decimals: usize) -> String {
     if x.is_finite() {
-        format!("{:.*}%", decimals, x * 100.0)
+        format!("{:.*}%", decimals, x * 100.0).replace('-', "−")
     } else {
         "-".into()
     }
@@ -362,7 +362,7 @@ pub fn fan_chart(c: &FanChart) -> Result<String> {
                 String::new()
             }
         };
-        let y_fmt = |y: &f64| format!("{y:.1}");
+        let y_fmt = |y: &f64| format!("{y:.1}").replace('-', "−");
         chart
             .configure_mesh()
             .x_labels((last - first) as usize + 1)
@@ -387,7 +387,9 @@ pub fn fan_chart(c: &FanChart) -> Result<String> {
             )))
             .map_err(e)?
             .label("10th–90th percentile")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], BLUE.mix(0.18).filled()));
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 20, y + 5)], BLUE.mix(0.18).filled())
+            });
         chart
             .draw_series(std::iter::once(Polygon::new(
                 band(|r| r.p25, |r| r.p75),
@@ -395,7 +397,9 @@ pub fn fan_chart(c: &FanChart) -> Result<String> {
             )))
             .map_err(e)?
             .label("25th–75th percentile")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], BLUE.mix(0.38).filled()));
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 20, y + 5)], BLUE.mix(0.38).filled())
+            });
         chart
             .draw_series(LineSeries::new(
                 c.rows.iter().map(|r| (r.year as f64, clip(r.p50))),
@@ -520,7 +524,10 @@ pub fn cdf_chart(c: &CdfChart) -> Result<String> {
                 curves.iter().flatten().copied(),
                 (lo, hi),
                 (0.0, 1.0),
-                &[SeriesLabelPosition::LowerRight, SeriesLabelPosition::UpperLeft],
+                &[
+                    SeriesLabelPosition::LowerRight,
+                    SeriesLabelPosition::UpperLeft,
+                ],
             ))
             .label_font(text(LABEL_PT))
             .background_style(WHITE.mix(0.85))
@@ -600,7 +607,10 @@ pub fn tornado_chart(c: &TornadoChart) -> Result<String> {
             let mid = (b.at_low + b.at_high) / 2.0;
             for (end, colour) in [(b.at_low, SKY), (b.at_high, ORANGE)] {
                 let mut rect = Rectangle::new(
-                    [(mid, SegmentValue::Exact(r)), (end, SegmentValue::Exact(r + 1))],
+                    [
+                        (mid, SegmentValue::Exact(r)),
+                        (end, SegmentValue::Exact(r + 1)),
+                    ],
                     colour.filled(),
                 );
                 rect.set_margin(6, 6, 0, 0);
@@ -716,7 +726,7 @@ pub fn scatter_chart(c: &ScatterChart) -> Result<String> {
             if c.y_percent {
                 percent(*y, 1)
             } else {
-                format!("{y:.2}")
+                format!("{y:.2}").replace('-', "−")
             }
         };
         chart
@@ -903,10 +913,16 @@ pub fn loss_chart(c: &LossChart) -> Result<String> {
             .draw()
             .map_err(e)?;
         chart
-            .draw_series(counts.iter().enumerate().filter(|(_, k)| **k > 0).map(|(b, k)| {
-                let x = lo + b as f64 * width;
-                Rectangle::new([(x, 0.0), (x + width, *k as f64 / total)], SKY.filled())
-            }))
+            .draw_series(
+                counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, k)| **k > 0)
+                    .map(|(b, k)| {
+                        let x = lo + b as f64 * width;
+                        Rectangle::new([(x, 0.0), (x + width, *k as f64 / total)], SKY.filled())
+                    }),
+            )
             .map_err(e)?
             .label(format!("paths ({})", finite.len()))
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], SKY.filled()));

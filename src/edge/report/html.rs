@@ -264,7 +264,9 @@ mod tests {
         let html = render(&doc);
         assert!(html.contains("<title>T &lt;1&gt;</title>"));
         assert!(html.contains("<figure id=\"chart-x\"><svg"));
-        assert!(html.contains("<td class=\"num\">1,000</td><td class=\"verdict-passes\">passes</td>"));
+        assert!(
+            html.contains("<td class=\"num\">1,000</td><td class=\"verdict-passes\">passes</td>")
+        );
         assert!(!html.contains("<?xml"));
     }
 }

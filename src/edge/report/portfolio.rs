@@ -85,14 +85,8 @@ fn number(obj: &Value, path: &Path, name: &str, at: &str) -> Result<f64> {
 
 fn count(obj: &Value, path: &Path, name: &str, at: &str) -> Result<u64> {
     let v = field(obj, path, name, at)?;
-    v.as_u64().ok_or_else(|| {
-        parse_error(
-            path,
-            &format!("{at}{name}"),
-            "a non-negative integer",
-            v,
-        )
-    })
+    v.as_u64()
+        .ok_or_else(|| parse_error(path, &format!("{at}{name}"), "a non-negative integer", v))
 }
 
 fn text(obj: &Value, path: &Path, name: &str, at: &str) -> Result<String> {
@@ -105,12 +99,20 @@ fn text(obj: &Value, path: &Path, name: &str, at: &str) -> Result<String> {
 /// Parses `portfolio.json`; errors name the file and the key.
 pub fn parse_summary(json: &str, path: &Path) -> Result<PortfolioSummary> {
     let v: Value = serde_json::from_str(json).map_err(|e| {
-        Error::new(ErrorKind::Parse, format!("expected JSON, found an error: {e}"))
-            .with_file(path)
-            .with_line(e.line() as u64)
+        Error::new(
+            ErrorKind::Parse,
+            format!("expected JSON, found an error: {e}"),
+        )
+        .with_file(path)
+        .with_line(e.line() as u64)
     })?;
     if !v.is_object() {
-        return Err(parse_error(path, "(top level)", "a JSON object", "another value"));
+        return Err(parse_error(
+            path,
+            "(top level)",
+            "a JSON object",
+            "another value",
+        ));
     }
     let products = field(&v, path, "products", "")?
         .as_array()
@@ -239,13 +241,17 @@ pub fn parse_csv<T: serde::de::DeserializeOwned>(
         .from_reader(text.as_bytes());
     let header = rdr
         .headers()
-        .map_err(|e| Error::new(ErrorKind::Parse, e.to_string()).with_file(path).with_line(1))?
+        .map_err(|e| {
+            Error::new(ErrorKind::Parse, e.to_string())
+                .with_file(path)
+                .with_line(1)
+        })?
         .clone();
     if let Some(missing) = expected.iter().find(|c| !header.iter().any(|h| h == **c)) {
         return Err(Error::parse(
             format!("column `{missing}`"),
             format!("the columns {}", expected.join(",")),
-            format!("{}", header.iter().collect::<Vec<_>>().join(",")),
+            header.iter().collect::<Vec<_>>().join(","),
         )
         .with_file(path)
         .with_line(1));
@@ -326,8 +332,13 @@ mod tests {
             "rho_region":0.1,"rho_chain":0.1,"products":[{"product":"a","loans":1,"exposure":"big",
             "expected_loss":1,"var_99":1,"var_999":1,"es_99":1,"es_999":1,"default_rate":0.1,
             "implied_default_correlation":null}]}"#;
-        let s = parse_summary(json, Path::new("p.json")).unwrap_err().to_string();
-        assert!(s.contains("products[0].exposure") && s.contains("\"big\""), "{s}");
+        let s = parse_summary(json, Path::new("p.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            s.contains("products[0].exposure") && s.contains("\"big\""),
+            "{s}"
+        );
     }
 
     #[test]
