@@ -408,6 +408,20 @@ pub fn fan_chart(c: &FanChart) -> Result<String> {
             .map_err(e)?
             .label("median")
             .legend(legend_line(BLUE, 3));
+        // Whiskers and a dot per year: the bands alone vanish when the loan
+        // has a single year with dues.
+        chart
+            .draw_series(c.rows.iter().flat_map(|r| {
+                let x = r.year as f64;
+                [
+                    PathElement::new(vec![(x, clip(r.p10)), (x, clip(r.p90))], BLUE.stroke_width(1))
+                        .into_dyn(),
+                    PathElement::new(vec![(x, clip(r.p25)), (x, clip(r.p75))], BLUE.stroke_width(5))
+                        .into_dyn(),
+                    Circle::new((x, clip(r.p50)), 5, BLUE.filled()).into_dyn(),
+                ]
+            }))
+            .map_err(e)?;
         chart
             .draw_series(DashedLineSeries::new(
                 [(first - 0.5, c.threshold), (last + 0.5, c.threshold)],

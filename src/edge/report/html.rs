@@ -104,7 +104,7 @@ dl.facts dt{font-weight:bold}
 dl.facts dd{margin:0}
 pre.command{background:#f4f4f4;border:1px solid #ddd;padding:.5rem;white-space:pre-wrap;word-break:break-all;font-size:.85rem}
 figure{margin:1.2rem 0}
-figure svg{max-width:100%;height:auto;border:1px solid #ddd}
+figure svg{width:100%;height:auto;border:1px solid #ddd}
 figcaption{font-size:.9rem;color:#333;margin-top:.3rem}
 table{border-collapse:collapse;margin:1rem 0;font-size:.85rem;width:100%}
 caption{text-align:left;font-weight:bold;padding-bottom:.3rem}
