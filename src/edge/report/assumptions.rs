@@ -53,8 +53,22 @@ pub fn extract(toml: &str) -> Vec<Assumption> {
     let mut counts: Vec<(String, usize)> = Vec::new();
     let mut comment: Vec<String> = Vec::new();
     let mut seen_key = false;
+    let mut open: Option<Assumption> = None;
     for line in toml.lines() {
         let t = line.trim();
+        if let Some(mut a) = open.take() {
+            let part = t.split(" #").next().unwrap_or("").trim();
+            if !part.is_empty() && !part.starts_with('#') {
+                a.value.push(' ');
+                a.value.push_str(part);
+            }
+            if balanced(&a.value) {
+                out.push(a);
+            } else {
+                open = Some(a);
+            }
+            continue;
+        }
         if let Some(c) = t.strip_prefix('#') {
             comment.push(c.trim().to_string());
             continue;
@@ -113,7 +127,7 @@ pub fn extract(toml: &str) -> Vec<Assumption> {
                 comment.push(c.to_string());
             }
             let key = k.trim();
-            out.push(Assumption {
+            let a = Assumption {
                 key: if table.is_empty() {
                     key.to_string()
                 } else {
@@ -121,8 +135,13 @@ pub fn extract(toml: &str) -> Vec<Assumption> {
                 },
                 value: value.to_string(),
                 source: join_paragraph(&comment),
-            });
+            };
             comment.clear();
+            if balanced(&a.value) {
+                out.push(a);
+            } else {
+                open = Some(a);
+            }
         }
     }
     out
@@ -142,19 +161,37 @@ fn comment_into_table(out: &mut Vec<Assumption>, table: &str, comment: &mut Vec<
     comment.clear();
 }
 
-/// `activity` → `activity[2]` when `activity` is an array table seen 3 times.
+/// Numbers the array tables in a dotted table path: `activity.with` →
+/// `activity[2].with` when the third `[[activity]]` is the current one.
 fn numbered_prefix(counts: &[(String, usize)], parent: &str) -> String {
-    counts
-        .iter()
-        .find(|(n, _)| n == parent)
-        .map_or_else(|| parent.to_string(), |(n, c)| format!("{n}[{c}]"))
+    let mut out = String::new();
+    for seg in parent.split('.') {
+        let candidate = if out.is_empty() {
+            seg.to_string()
+        } else {
+            format!("{out}.{seg}")
+        };
+        out = match counts.iter().find(|(n, _)| *n == candidate) {
+            Some((n, c)) => format!("{n}[{c}]"),
+            None => candidate,
+        };
+    }
+    out
+}
+
+/// Whether the brackets of a value are balanced (a multi-line array is not,
+/// until its last line).
+fn balanced(value: &str) -> bool {
+    let opens = value.matches(['[', '{']).count();
+    let closes = value.matches([']', '}']).count();
+    opens <= closes
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const TEXT: &str = "# A case.\n# Second line.\n\nid = \"x\"\n# Real rate (est.).\ndiscount_rate = 0.12\n\n[household]\n# Labour (est.).\nother_income_per_month = 9000.0 # per month\n\n[[activity]]\nname = \"maize\"\n[[activity.channel]]\n# C12\nprice = 3\n[[activity]]\n# second\nname = \"avocado\"\n[[activity.channel]]\nprice = 4\n[[activity.channel]]\nprice = 5\n";
+    const TEXT: &str = "# A case.\n# Second line.\n\nid = \"x\"\n# Real rate (est.).\ndiscount_rate = 0.12\n\n[household]\n# Labour (est.).\nother_income_per_month = 9000.0 # per month\n\n# ----\n# Maize on the acre.\n[[activity]]\nname = \"maize\"\n[[activity.channel]]\n# C12\nprice = 3\n[[activity]]\n# second\nname = \"avocado\"\n[activity.with.mix]\nexporter = 1.0\n[[activity.channel]]\nprice = 4\n[[activity.channel]]\nprice = 5\n\n[risk]\nmatrix = [\n  [1.0, 0.5], # a\n  [0.5, 1.0],\n]\nafter = 1\n";
 
     #[test]
     fn the_preamble_is_the_opening_comment() {
@@ -179,8 +216,12 @@ mod tests {
         assert_eq!(find("household.other_income_per_month").value, "9000.0");
         assert_eq!(find("activity[0].name").value, "\"maize\"");
         assert_eq!(find("activity[0].channel[0].price").source, "C12");
-        assert_eq!(find("[activity[1]]").source, "second");
+        assert_eq!(find("[activity[0]]").source, "Maize on the acre.");
+        assert_eq!(find("activity[1].name").source, "second");
         assert_eq!(find("activity[1].channel[0].price").value, "4");
         assert_eq!(find("activity[1].channel[1].price").value, "5");
+        assert_eq!(find("activity[1].with.mix.exporter").value, "1.0");
+        assert_eq!(find("risk.matrix").value, "[ [1.0, 0.5], [0.5, 1.0], ]");
+        assert_eq!(find("risk.after").value, "1");
     }
 }

@@ -205,7 +205,11 @@ pub fn case_report(r: &CaseReport) -> Result<Document> {
             amount(s.ce_gain),
             percent(s.p_shortfall, 1),
         ]);
-        reasons.push(vec![fv.id.clone(), fv.verdict.to_string(), fv.reason.clone()]);
+        reasons.push(vec![
+            fv.id.clone(),
+            fv.verdict.to_string(),
+            fv.reason.clone(),
+        ]);
     }
     sections.push(Section {
         id: "verdicts".into(),

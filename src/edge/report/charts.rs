@@ -414,10 +414,16 @@ pub fn fan_chart(c: &FanChart) -> Result<String> {
             .draw_series(c.rows.iter().flat_map(|r| {
                 let x = r.year as f64;
                 [
-                    PathElement::new(vec![(x, clip(r.p10)), (x, clip(r.p90))], BLUE.stroke_width(1))
-                        .into_dyn(),
-                    PathElement::new(vec![(x, clip(r.p25)), (x, clip(r.p75))], BLUE.stroke_width(5))
-                        .into_dyn(),
+                    PathElement::new(
+                        vec![(x, clip(r.p10)), (x, clip(r.p90))],
+                        BLUE.stroke_width(1),
+                    )
+                    .into_dyn(),
+                    PathElement::new(
+                        vec![(x, clip(r.p25)), (x, clip(r.p75))],
+                        BLUE.stroke_width(5),
+                    )
+                    .into_dyn(),
                     Circle::new((x, clip(r.p50)), 5, BLUE.filled()).into_dyn(),
                 ]
             }))
