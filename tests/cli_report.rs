@@ -407,3 +407,35 @@ fn a_missing_case_file_is_named() {
         .code(2)
         .stderr(predicate::str::contains("nowhere.toml"));
 }
+
+#[test]
+fn the_verdict_table_carries_simulate_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "data/cases/indonesia-cocoa.toml",
+        "--product",
+        PRODUCT,
+        "--paths",
+        "60",
+        "--seed",
+        "3",
+    ];
+    let html = report(tmp.path(), &args);
+    let doc = parse_self_contained(&html);
+    let out = terrace()
+        .arg("simulate")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let sim: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = &sim["products"][0];
+    let row = &cells(by_id(&doc, "table-verdicts"))[0];
+    // PD (annual) is column 8, shown as a percentage with two decimals.
+    let pd = p["pd_annual"].as_f64().unwrap();
+    assert_eq!(row[8], format!("{:.2}%", pd * 100.0));
+    // CE gain is column 11, in the report's amount format.
+    let ce = p["ce_gain"].as_f64().unwrap();
+    assert_eq!(row[11], terrace::edge::report::charts::amount(ce));
+}
