@@ -399,3 +399,25 @@ fn no_paths_runs_the_deterministic_metrics_only() {
     // count and exposure are there; PD, EL and CE are empty.
     assert!(seg.lines().nth(1).unwrap().ends_with(",,,,"), "{seg}");
 }
+
+#[test]
+fn report_reads_a_real_portfolio_output_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("book.csv");
+    std::fs::write(&file, sample_head(6)).unwrap();
+    let out = dir.path().join("out");
+    assert_eq!(run(&out, &file, &["--paths", "100"]).0, 0);
+    let html = dir.path().join("book.html");
+    terrace()
+        .args(["report", "--portfolio-dir"])
+        .arg(&out)
+        .arg("--output")
+        .arg(&html)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&html).unwrap();
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(out.join("portfolio.json")).unwrap()).unwrap();
+    for p in v["products"].as_array().unwrap() {
+        assert!(text.contains(p["product"].as_str().unwrap()));
+    }
+}

@@ -54,6 +54,9 @@ pub enum Command {
     /// a portfolio, under the lender's acceptance rule: additional loans,
     /// lending, household gain, donor cost, leverage, benefit-cost ratio.
     Compare(CompareArgs),
+    /// One self-contained HTML report (inline SVG charts and CSS) of a case
+    /// under its products, or of a `terrace portfolio` output directory.
+    Report(ReportArgs),
 }
 
 /// Where and how a command writes its result.
@@ -333,6 +336,32 @@ pub struct CompareArgs {
     pub out: OutputArgs,
 }
 
+/// Arguments of `terrace report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Case file (TOML), e.g. data/cases/kenya-avocado.toml.
+    #[arg(required_unless_present = "portfolio_dir")]
+    pub case: Option<PathBuf>,
+    /// A `terrace portfolio` output directory (portfolio.json, loans.csv,
+    /// segments.csv, losses.csv) to report on instead of a case.
+    #[arg(long, value_name = "DIR", conflicts_with = "case")]
+    pub portfolio_dir: Option<PathBuf>,
+    /// Loan products (case reports).
+    #[command(flatten)]
+    pub loans: ProductArgs,
+    /// Monte Carlo options (case reports); the tornado and channel mixes
+    /// use at most 2,000 and 1,000 paths.
+    #[command(flatten)]
+    pub mc: McArgs,
+    /// The HTML file to write (written to a temporary name and renamed when
+    /// complete).
+    #[arg(long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Also write each chart as an SVG file into DIR (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub charts: Option<PathBuf>,
+}
+
 /// Whether a command that finished had to reject some input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -362,6 +391,7 @@ pub fn main() -> i32 {
         Command::Portfolio(a) => super::cmd_portfolio::run(a),
         Command::GeneratePortfolio(a) => super::cmd_generate::run(a),
         Command::Compare(a) => super::cmd_compare::run(a),
+        Command::Report(a) => super::cmd_report::run(a),
     };
     match result {
         Ok(Outcome::Complete) => 0,

@@ -18,7 +18,7 @@ use serde_json::json;
 use super::cli::{CompareArgs, Outcome};
 use super::files::{open_reader, toml_files_in};
 use super::render::{write_json, Cell, Format, Table};
-use super::shared::{load_case, load_products, progress_bar_of, with_pool};
+use super::shared::{load_case, load_products, progress_bar, with_pool};
 use super::toml_file::load;
 use crate::domain::instrument::{Instrument, Kind};
 use crate::domain::portfolio::{
@@ -264,7 +264,7 @@ fn run_portfolio(args: &CompareArgs, path: &Path, instruments: &[Instrument]) ->
     }
     let rows = index;
     let paths = args.paths.unwrap_or(30);
-    let bar = progress_bar_of(jobs.len() as u64, "loans");
+    let bar = progress_bar(jobs.len() as u64, "loans");
     let done = AtomicUsize::new(0);
     let results: Vec<std::result::Result<LoanEvaluation, RowError>> =
         with_pool(paths, args.threads, || {

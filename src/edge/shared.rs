@@ -69,15 +69,3 @@ pub fn progress_bar(len: u64, unit: &str) -> ProgressBar {
     }
     bar
 }
-
-/// A progress bar on stderr counting `unit` (loans, rows), hidden when
-/// stderr is not a terminal.
-pub fn progress_bar_of(len: u64, unit: &str) -> ProgressBar {
-    let bar = ProgressBar::new(len);
-    if let Ok(style) = ProgressStyle::with_template(&format!(
-        "{{spinner}} {{pos}}/{{len}} {unit} [{{elapsed_precise}}] {{per_sec}} ETA {{eta}}"
-    )) {
-        bar.set_style(style);
-    }
-    bar
-}

@@ -252,6 +252,21 @@ impl std::fmt::Display for Verdict {
     }
 }
 
+/// The household's cash at the end of each month without the investment
+/// and without a loan: the cash buffer plus the without-path enterprise and
+/// the household's other income less living costs, cumulated the way
+/// [`financing_view`] cumulates the with-path (no floor at zero), so the two
+/// lines are comparable month by month.
+pub fn cash_without(flows: &CaseFlows, cash_buffer: f64) -> Vec<f64> {
+    let mut cash = cash_buffer;
+    (0..flows.len())
+        .map(|t| {
+            cash += flows.net_without(t) + flows.household_net[t];
+            cash
+        })
+        .collect()
+}
+
 /// Monthly rate equivalent to an annual effective rate.
 pub fn monthly_rate(annual: f64) -> f64 {
     (1.0 + annual).powf(1.0 / 12.0) - 1.0

@@ -623,20 +623,30 @@ fn pay_oldest_first(unpaid: &mut VecDeque<(usize, f64)>, mut amount: f64, tol: f
 
 /// The lowest annual DSCR over loan years with dues (F11); +∞ if none.
 fn min_annual_dscr(h: &HouseholdPath, loan: &LoanPlan) -> f64 {
-    let maturity = loan.maturity();
-    if maturity == 0 {
-        return f64::INFINITY;
-    }
-    (0..=(maturity - 1) / 12)
-        .filter_map(|year| {
-            let months = (year * 12 + 1)..=((year + 1) * 12);
-            let due: f64 = months.clone().map(|t| loan.due_at(t)).sum();
-            let earned: f64 = months
-                .map(|t| at(h.enterprise_with, t) + h.other_income - h.subsistence)
-                .sum();
-            (due > 0.0).then(|| earned / due)
-        })
+    annual_dscrs(h, loan)
+        .map(|(_, d)| d)
         .fold(f64::INFINITY, f64::min)
+}
+
+/// The annual DSCR of each loan year with dues (F11), as (loan year from 1,
+/// DSCR): a year's earnings before debt service over its instalments due.
+/// An iterator, so the minimum in [`evaluate_path_with`] allocates nothing.
+pub fn annual_dscrs<'a>(
+    h: &'a HouseholdPath,
+    loan: &'a LoanPlan,
+) -> impl Iterator<Item = (usize, f64)> + 'a {
+    let years = match loan.maturity() {
+        0 => 0,
+        m => (m - 1) / 12 + 1,
+    };
+    (0..years).filter_map(move |year| {
+        let months = (year * 12 + 1)..=((year + 1) * 12);
+        let due: f64 = months.clone().map(|t| loan.due_at(t)).sum();
+        let earned: f64 = months
+            .map(|t| at(h.enterprise_with, t) + h.other_income - h.subsistence)
+            .sum();
+        (due > 0.0).then(|| (year + 1, earned / due))
+    })
 }
 
 /// The lender's IRR per month: the unique root, or the one closest to the

@@ -13,8 +13,8 @@ use rayon::prelude::*;
 use super::appraisal::case_schedule;
 use super::cashflow::{CaseFlows, CaseModel};
 use super::credit::{
-    evaluate_path_with, evaluate_without, summarise, CreditSummary, HouseholdPath, LoanPlan,
-    PathOutcome, WithoutOutcome,
+    annual_dscrs, evaluate_path_with, evaluate_without, summarise, CreditSummary, HouseholdPath,
+    LoanPlan, PathOutcome, WithoutOutcome,
 };
 use super::scenario::{Scenario, Slot};
 use crate::domain::case::Case;
@@ -187,10 +187,112 @@ pub fn simulate(prep: &Prepared, cfg: &Config, progress: &(dyn Fn(usize) + Sync)
     let mut outcomes: Vec<Vec<PathOutcome>> = (0..n_products)
         .map(|_| Vec::with_capacity(cfg.paths))
         .collect();
+    for_each_path(
+        prep,
+        cfg,
+        progress,
+        |flows, with, wo| evaluate_scenario(prep, flows, with, wo),
+        |(wo, per_product)| {
+            without.push(wo);
+            for (k, o) in per_product.into_iter().enumerate() {
+                outcomes[k].push(o);
+            }
+        },
+    );
+    summarise_products(prep, cfg, &outcomes, &without)
+}
+
+/// Per-path detail a report draws: the distribution of household NPV with
+/// and without the investment, and the annual DSCR by loan year.
+#[derive(Debug, Clone, Default)]
+pub struct PathDetail {
+    /// NPV of the household's income without the investment (enterprise
+    /// without + other income), one entry per path.
+    pub npv_without: Vec<f64>,
+    /// One entry per product, in the order given.
+    pub products: Vec<ProductDetail>,
+}
+
+/// One product's per-path detail.
+#[derive(Debug, Clone, Default)]
+pub struct ProductDetail {
+    /// NPV of the household's income with the investment and this loan,
+    /// one entry per path: the without NPV plus the incremental NPV after
+    /// financing (F9), so the two are on the same footing.
+    pub npv_with: Vec<f64>,
+    /// Annual DSCR by loan year: `dscr_by_year[y]` holds, for loan year
+    /// y + 1, one value per path (years with nothing due are left empty).
+    pub dscr_by_year: Vec<Vec<f64>>,
+}
+
+/// [`simulate`], also keeping the per-path detail that charts need. The
+/// summary is the same as `simulate`'s for the same configuration: the
+/// paths and their order are the same, only more is kept.
+pub fn simulate_detailed(
+    prep: &Prepared,
+    cfg: &Config,
+    progress: &(dyn Fn(usize) + Sync),
+) -> (Simulation, PathDetail) {
+    let n_products = prep.loans.len();
+    let mut without: Vec<WithoutOutcome> = Vec::with_capacity(cfg.paths);
+    let mut outcomes: Vec<Vec<PathOutcome>> = (0..n_products)
+        .map(|_| Vec::with_capacity(cfg.paths))
+        .collect();
+    let mut detail = PathDetail {
+        npv_without: Vec::with_capacity(cfg.paths),
+        products: prep
+            .loans
+            .iter()
+            .map(|loan| ProductDetail {
+                npv_with: Vec::with_capacity(cfg.paths),
+                dscr_by_year: vec![Vec::new(); loan.maturity().div_ceil(12)],
+            })
+            .collect(),
+    };
+    for_each_path(
+        prep,
+        cfg,
+        progress,
+        |flows, with, wo| {
+            let h = prep.household(flows, with, wo);
+            let outcomes = prep.evaluate_loans(&h, true);
+            let dscrs: Vec<Vec<(usize, f64)>> = prep
+                .loans
+                .iter()
+                .map(|loan| annual_dscrs(&h, loan).collect())
+                .collect();
+            (evaluate_without(&h), outcomes, dscrs)
+        },
+        |(wo, per_product, dscrs)| {
+            detail.npv_without.push(wo.npv);
+            for (k, (o, d)) in per_product.into_iter().zip(dscrs).enumerate() {
+                let p = &mut detail.products[k];
+                p.npv_with.push(wo.npv + o.household_npv);
+                for (year, dscr) in d {
+                    p.dscr_by_year[year - 1].push(dscr);
+                }
+                outcomes[k].push(o);
+            }
+            without.push(wo);
+        },
+    );
+    (summarise_products(prep, cfg, &outcomes, &without), detail)
+}
+
+/// Runs `eval` on every path's flows in parallel chunks and hands the
+/// results to `fold` one by one in path order, so what `fold` builds does
+/// not depend on the thread count.
+fn for_each_path<T: Send>(
+    prep: &Prepared,
+    cfg: &Config,
+    progress: &(dyn Fn(usize) + Sync),
+    eval: impl Fn(&CaseFlows, &mut Vec<f64>, &mut Vec<f64>) -> T + Sync,
+    mut fold: impl FnMut(T),
+) {
     let mut done = 0;
     while done < cfg.paths {
         let end = (done + CHUNK).min(cfg.paths);
-        let chunk: Vec<(WithoutOutcome, Vec<PathOutcome>)> = (done..end)
+        let chunk: Vec<T> = (done..end)
             .into_par_iter()
             .map_init(
                 || Work {
@@ -205,29 +307,32 @@ pub fn simulate(prep: &Prepared, cfg: &Config, progress: &(dyn Fn(usize) + Sync)
                         .sample(cfg.seed, path as u64, &cfg.pins, &mut w.scenario);
                     let mix = cfg.mix.as_ref().map(|(a, m)| (*a, m.as_slice()));
                     prep.model.fill_with_mix(&w.scenario, mix, &mut w.flows);
-                    evaluate_scenario(prep, &w.flows, &mut w.with, &mut w.without)
+                    eval(&w.flows, &mut w.with, &mut w.without)
                 },
             )
             .collect();
-        for (wo, per_product) in chunk {
-            without.push(wo);
-            for (k, o) in per_product.into_iter().enumerate() {
-                outcomes[k].push(o);
-            }
-        }
+        chunk.into_iter().for_each(&mut fold);
         done = end;
         progress(done);
     }
+}
+
+fn summarise_products(
+    prep: &Prepared,
+    cfg: &Config,
+    outcomes: &[Vec<PathOutcome>],
+    without: &[WithoutOutcome],
+) -> Simulation {
     let products = prep
         .loans
         .iter()
         .zip(&prep.lenders)
-        .zip(&outcomes)
+        .zip(outcomes)
         .map(|((loan, lender), outs)| ProductRun {
             id: loan.id.clone(),
             summary: summarise(
                 outs,
-                &without,
+                without,
                 loan,
                 lender,
                 prep.gamma,
