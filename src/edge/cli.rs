@@ -289,6 +289,11 @@ pub struct PortfolioArgs {
     /// Write loans.parquet instead of loans.csv.
     #[arg(long)]
     pub parquet: bool,
+    /// Index of this file's first row in the whole book, when a book is run
+    /// as shards: each loan's random stream is keyed by its index, so shards
+    /// with disjoint ranges reproduce the single run.
+    #[arg(long, default_value_t = 0)]
+    pub row_offset: u64,
 }
 
 /// Arguments of `terrace compare`.

@@ -188,7 +188,7 @@ fn run_book(
             });
             match parsed {
                 Ok((row, case, chosen, fx)) => {
-                    batch.push((counts.rows_in - 1, row, case, chosen, fx));
+                    batch.push((args.row_offset + counts.rows_in - 1, row, case, chosen, fx));
                 }
                 Err(e) => bad.push(e),
             }
