@@ -8,3 +8,4 @@ pub mod param;
 pub mod portfolio;
 pub mod product;
 pub mod schedule;
+pub mod space;

@@ -46,6 +46,10 @@ pub enum Command {
     /// Write a synthetic portfolio CSV (the portfolio schema) across the
     /// bundled case templates; the same seed gives the same bytes.
     GeneratePortfolio(GenerateArgs),
+    /// Search a product space on a case: every candidate on the same
+    /// scenarios, the constraints each fails, the non-dominated set, the
+    /// recommended product (the frontier's knee) and its pricing.
+    Design(DesignArgs),
 }
 
 /// Where and how a command writes its result.
@@ -244,6 +248,36 @@ pub struct GenerateArgs {
     pub output: PathBuf,
 }
 
+/// Arguments of `terrace design`.
+#[derive(Debug, Clone, Args)]
+pub struct DesignArgs {
+    /// Case file (TOML), e.g. data/cases/kenya-avocado.toml.
+    pub case: PathBuf,
+    /// Product space file (TOML), e.g. data/spaces/upgrading.toml.
+    #[arg(long, value_name = "FILE")]
+    pub space: PathBuf,
+    /// Simulated paths shared by every candidate (1 to 1,000,000).
+    #[arg(long, default_value_t = 1_000)]
+    pub paths: usize,
+    /// Seed: the same seed gives the same candidates, frontier and
+    /// recommendation whatever the thread count.
+    #[arg(long, default_value_t = 20_261_129)]
+    pub seed: u64,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Override the space's annual PD ceiling (constraints.pd_annual_max).
+    #[arg(long)]
+    pub pd_max: Option<f64>,
+    /// Write the recommended product as a product file (TOML) that
+    /// `schedule`, `appraise` and `simulate` accept.
+    #[arg(long, value_name = "FILE")]
+    pub emit: Option<PathBuf>,
+    /// Output options.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
 /// Whether a command that finished had to reject some input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -271,6 +305,7 @@ pub fn main() -> i32 {
         Command::Sensitivity(a) => super::cmd_sensitivity::run(a),
         Command::Channels(a) => super::cmd_channels::run(a),
         Command::GeneratePortfolio(a) => super::cmd_generate::run(a),
+        Command::Design(a) => super::cmd_design::run(a),
     };
     match result {
         Ok(Outcome::Complete) => 0,

@@ -262,7 +262,8 @@ impl LoanPlan {
     }
 
     /// Mean scheduled balance over the months the loan is outstanding.
-    fn average_balance(&self) -> f64 {
+    #[must_use]
+    pub fn average_balance(&self) -> f64 {
         let m = self.maturity();
         if m == 0 {
             return 0.0;
@@ -623,20 +624,30 @@ fn pay_oldest_first(unpaid: &mut VecDeque<(usize, f64)>, mut amount: f64, tol: f
 
 /// The lowest annual DSCR over loan years with dues (F11); +∞ if none.
 fn min_annual_dscr(h: &HouseholdPath, loan: &LoanPlan) -> f64 {
+    annual_dscrs(h, loan).fold(f64::INFINITY, f64::min)
+}
+
+/// The DSCR of each loan year with dues (F11): Σ(enterprise with the
+/// investment + other income − subsistence) / Σ instalments due over
+/// months 12y+1..=12y+12, on the scheduled dues.
+pub fn annual_dscrs<'a>(
+    h: &'a HouseholdPath,
+    loan: &'a LoanPlan,
+) -> impl Iterator<Item = f64> + 'a {
     let maturity = loan.maturity();
-    if maturity == 0 {
-        return f64::INFINITY;
-    }
-    (0..=(maturity - 1) / 12)
-        .filter_map(|year| {
-            let months = (year * 12 + 1)..=((year + 1) * 12);
-            let due: f64 = months.clone().map(|t| loan.due_at(t)).sum();
-            let earned: f64 = months
-                .map(|t| at(h.enterprise_with, t) + h.other_income - h.subsistence)
-                .sum();
-            (due > 0.0).then(|| earned / due)
-        })
-        .fold(f64::INFINITY, f64::min)
+    let years = if maturity == 0 {
+        0
+    } else {
+        (maturity - 1) / 12 + 1
+    };
+    (0..years).filter_map(move |year| {
+        let months = (year * 12 + 1)..=((year + 1) * 12);
+        let due: f64 = months.clone().map(|t| loan.due_at(t)).sum();
+        let earned: f64 = months
+            .map(|t| at(h.enterprise_with, t) + h.other_income - h.subsistence)
+            .sum();
+        (due > 0.0).then(|| earned / due)
+    })
 }
 
 /// The lender's IRR per month: the unique root, or the one closest to the
@@ -830,6 +841,20 @@ pub fn quantile(mut values: Vec<f64>, p: f64) -> Option<f64> {
     quantiles(&mut values, &[p]).first().copied()
 }
 
+/// Economic capital of a loan (F20, F28): Basel other-retail K at the
+/// annual PD (floored at [`PD_FLOOR`]) and the LGD (or [`FALLBACK_LGD`]
+/// when no path defaults) times the principal, floored at the standardised
+/// charge [`STANDARDISED_RETAIL_CHARGE`].
+#[must_use]
+pub fn economic_capital(pd_annual: f64, lgd: Option<f64>, principal: f64) -> f64 {
+    let capital_lgd = lgd.unwrap_or(FALLBACK_LGD).clamp(0.0, 1.0);
+    // Basel's formula needs PD in (0, 1); a PD of 1 (every path defaults)
+    // leaves almost no unexpected loss, so EC is tiny and RAROC hugely
+    // negative, which is the right signal.
+    let capital_pd = pd_annual.clamp(PD_FLOOR, 1.0 - 1e-9);
+    basel_retail_k(capital_pd, capital_lgd).max(STANDARDISED_RETAIL_CHARGE) * principal
+}
+
 /// Aggregates path outcomes, sequentially in path order.
 ///
 /// * `gamma`: the household's CRRA risk aversion; W is floored at 1% of
@@ -873,13 +898,7 @@ pub fn summarise(
     let years = if tenor_years > 0.0 { tenor_years } else { 1.0 };
     let avg_balance = loan.average_balance();
     let fees = loan.principal - loan.lender_outlay;
-    let capital_lgd = lgd.unwrap_or(FALLBACK_LGD).clamp(0.0, 1.0);
-    // Basel's formula needs PD in (0, 1); a PD of 1 (every path defaults)
-    // leaves almost no unexpected loss, so EC is tiny and RAROC hugely
-    // negative, which is the right signal.
-    let capital_pd = pd_annual.clamp(PD_FLOOR, 1.0 - 1e-9);
-    let ec =
-        basel_retail_k(capital_pd, capital_lgd).max(STANDARDISED_RETAIL_CHARGE) * loan.principal;
+    let ec = economic_capital(pd_annual, lgd, loan.principal);
     let raroc = (ec.is_finite() && ec > 0.0).then(|| {
         (loan.monthly_rate * 12.0 * avg_balance + fees / years
             - lender.cost_of_funds * avg_balance

@@ -10,3 +10,5 @@ pub mod portfolio;
 pub mod scenario;
 pub mod sensitivity;
 pub mod simulate;
+pub mod design;
+pub mod pricing;
