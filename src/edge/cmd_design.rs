@@ -49,7 +49,16 @@ pub fn run(args: &DesignArgs) -> Result<Outcome> {
         design(&space, &case, args.paths, args.seed, &|n| {
             bar.set_position(n as u64)
         })
-    })??;
+    })?
+    .map_err(|e| {
+        // A space that leaves no candidate on this case is the space
+        // file's fault: say where.
+        if e.location().field.as_deref() == Some("vary") {
+            source.locate(e)
+        } else {
+            e
+        }
+    })?;
     bar.finish_and_clear();
 
     let mut sink = args.out.sink()?;
