@@ -628,6 +628,8 @@ pub struct Metrics {
     /// 10th percentile over paths of each path's lowest annual DSCR (what
     /// `simulate` reports as `dscr_p10`): stricter, shown for reference.
     pub dscr_min_p10: f64,
+    /// P(W < subsistence) with the investment and loan (F33).
+    pub p_below_subsistence: f64,
     /// P(W < subsistence) with the loan minus without the investment.
     pub subsistence_rise: f64,
     /// Expected loss (PV at month 0).
@@ -788,9 +790,15 @@ fn check(
             Constraint::Raroc,
             m.raroc.map_or(-1e6, |r| (r - raroc_min) / raroc_min.abs().max(0.01)),
         ));
+        // With no path below subsistence there is nothing a product could
+        // lower: the constraint holds with full slack, it does not bind.
         margins.push((
             Constraint::Subsistence,
-            (c.subsistence_rise_max - m.subsistence_rise) / c.subsistence_rise_max.max(0.01),
+            if m.p_below_subsistence == 0.0 {
+                1.0
+            } else {
+                (c.subsistence_rise_max - m.subsistence_rise) / c.subsistence_rise_max.max(0.01)
+            },
         ));
     }
     let (met, failed): (Vec<_>, Vec<_>) = margins.into_iter().partition(|(_, x)| *x >= 0.0);
@@ -885,6 +893,7 @@ fn evaluate_candidate(
         pd_annual: x.pd_annual,
         dscr_p10: dscr_p10.unwrap_or(f64::INFINITY),
         dscr_min_p10: x.dscr_p10,
+        p_below_subsistence: x.p_below_subsistence,
         subsistence_rise: x.p_below_subsistence - x.p_below_subsistence_without,
         expected_loss: x.expected_loss,
         principal: loan.principal,
@@ -1121,6 +1130,7 @@ mod tests {
             pd_annual: pd,
             dscr_p10: 2.0,
             dscr_min_p10: 2.0,
+            p_below_subsistence: 0.0,
             subsistence_rise: 0.0,
             expected_loss: 0.0,
             principal: 1.0,
