@@ -311,7 +311,9 @@ impl Space {
                     to
                 );
             }
-            each(&open, "tenor_months", &m.values(), |p, x| p.tenor_months = x)?;
+            each(&open, "tenor_months", &m.values(), |p, x| {
+                p.tenor_months = x
+            })?;
         }
         let mut long = b.clone();
         long.tenor_months = crate::domain::product::MAX_TENOR_MONTHS;
@@ -325,7 +327,9 @@ impl Space {
                     to
                 );
             }
-            each(&long, "grace_months", &m.values(), |p, x| p.grace_months = x)?;
+            each(&long, "grace_months", &m.values(), |p, x| {
+                p.grace_months = x
+            })?;
         }
         if let Some(g) = &v.grace_interest {
             each(b, "grace_interest", g, |p, x| p.grace_interest = x)?;
@@ -353,7 +357,9 @@ impl Space {
             balloon.frequency = crate::domain::product::Frequency::Monthly;
             balloon.harvest_months.clear();
             balloon.harvest_weights.clear();
-            each(&balloon, "balloon_share", s, |p, x| p.balloon_share = Some(x))?;
+            each(&balloon, "balloon_share", s, |p, x| {
+                p.balloon_share = Some(x)
+            })?;
         }
         let balloon_listed = v
             .amortisation
@@ -391,7 +397,9 @@ impl Space {
             );
             let asset = c.contains(&CollateralKind::FinancedAsset);
             ensure!(
-                !asset || v.financed_asset_haircut.is_some() || b.collateral.recovery_haircut.is_some(),
+                !asset
+                    || v.financed_asset_haircut.is_some()
+                    || b.collateral.recovery_haircut.is_some(),
                 "vary.financed_asset_haircut",
                 "a resale haircut in [0, 1] when collateral lists \"financed-asset\"",
                 "none"
@@ -510,8 +518,14 @@ amortisation = "annuity"
             field(&space("tenor_months = [12, 400]")),
             "vary.tenor_months[1]"
         );
-        assert_eq!(field(&space("grace_months = [0, 360]")), "vary.grace_months[1]");
-        assert_eq!(field(&space("annual_rate = [0.2, 24]")), "vary.annual_rate[1]");
+        assert_eq!(
+            field(&space("grace_months = [0, 360]")),
+            "vary.grace_months[1]"
+        );
+        assert_eq!(
+            field(&space("annual_rate = [0.2, 24]")),
+            "vary.annual_rate[1]"
+        );
         assert_eq!(
             field(&space("down_payment_pct = [1.5]")),
             "vary.down_payment_pct[0]"

@@ -40,9 +40,9 @@ pub fn run(args: &DesignArgs) -> Result<Outcome> {
             .map_err(|e| Error::usage(format!("--pd-max: {}", e.message())))?;
     }
     let bar = ProgressBar::new(0);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} {pos} candidates [{elapsed_precise}] {per_sec}",
-    ) {
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {pos} candidates [{elapsed_precise}] {per_sec}")
+    {
         bar.set_style(style);
     }
     let d = with_pool(args.paths, args.threads, || {
@@ -74,9 +74,8 @@ pub fn run(args: &DesignArgs) -> Result<Outcome> {
     let Some(product) = recommended(&d) else {
         // The report above says what failed; the error names the file and
         // what binds most, and the exit code says no product was found.
-        return Err(source.locate(
-            Error::new(ErrorKind::Invalid, d.reason.clone()).with_field("constraints"),
-        ));
+        return Err(source
+            .locate(Error::new(ErrorKind::Invalid, d.reason.clone()).with_field("constraints")));
     };
     if let Some(path) = &args.emit {
         let mut sink = Sink::open(Some(path))?;
@@ -129,8 +128,16 @@ pub fn product_toml(p: &Product, case: &Case, space: &Space, d: &Design) -> Stri
     }
     let _ = writeln!(s, "upfront_fee_pct = {}", dec(p.upfront_fee_pct));
     let _ = writeln!(s, "fixed_fee = {}", dec(p.fixed_fee));
-    let _ = writeln!(s, "insurance_pct_per_year = {}", dec(p.insurance_pct_per_year));
-    let _ = writeln!(s, "compulsory_savings_pct = {}", dec(p.compulsory_savings_pct));
+    let _ = writeln!(
+        s,
+        "insurance_pct_per_year = {}",
+        dec(p.insurance_pct_per_year)
+    );
+    let _ = writeln!(
+        s,
+        "compulsory_savings_pct = {}",
+        dec(p.compulsory_savings_pct)
+    );
     let _ = writeln!(s, "down_payment_pct = {}", dec(p.down_payment_pct));
     let _ = writeln!(s, "\n[collateral]");
     let _ = writeln!(s, "kind = \"{}\"", term_name(p.collateral.kind));
@@ -152,7 +159,11 @@ pub fn product_toml(p: &Product, case: &Case, space: &Space, d: &Design) -> Stri
     let _ = writeln!(s, "unlikely_to_pay_share = {:?}", l.unlikely_to_pay_share);
     let _ = writeln!(s, "recovery_cost_share = {:?}", l.recovery_cost_share);
     let _ = writeln!(s, "group_recovery_share = {:?}", l.group_recovery_share);
-    let _ = writeln!(s, "unsecured_recovery_share = {:?}", l.unsecured_recovery_share);
+    let _ = writeln!(
+        s,
+        "unsecured_recovery_share = {:?}",
+        l.unsecured_recovery_share
+    );
     s
 }
 
@@ -331,7 +342,11 @@ fn write_text(case: &Case, space: &Space, d: &Design, out: &mut dyn Write) -> st
         "feasible: {} of {}; failing candidates by binding constraint: {}",
         d.feasible(),
         d.rows.len(),
-        if counts.is_empty() { "none".into() } else { counts }
+        if counts.is_empty() {
+            "none".into()
+        } else {
+            counts
+        }
     )?;
     writeln!(out)?;
     let Some(k) = d.knee else {

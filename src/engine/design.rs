@@ -45,9 +45,7 @@ use super::credit::{
 use super::pricing::{cost_plus, solve_rate, CostPlus};
 use super::simulate::Prepared;
 use crate::domain::case::Case;
-use crate::domain::product::{
-    Amortisation, CollateralKind, Frequency, GraceInterest, Product,
-};
+use crate::domain::product::{Amortisation, CollateralKind, Frequency, GraceInterest, Product};
 use crate::domain::space::{Calendar, Constraints, Rates, Space};
 use crate::math::money::from_f64;
 use crate::{Error, ErrorKind, Result};
@@ -191,7 +189,7 @@ impl Terms {
             id.push_str(&format!("-{}", term_name(self.amortisation)));
         }
         if let Some(b) = self.balloon_share {
-            id.push_str(&format!("{}", pct(b)));
+            id.push_str(&pct(b));
         }
         match self.annual_rate {
             Some(r) => id.push_str(&format!("-r{}", pct(r))),
@@ -223,7 +221,11 @@ impl Terms {
                 term_name(self.amortisation),
                 facts.harvest_months
             ),
-            c => format!("{} {} instalments", c.as_str(), term_name(self.amortisation)),
+            c => format!(
+                "{} {} instalments",
+                c.as_str(),
+                term_name(self.amortisation)
+            ),
         };
         let interest = match self.grace_interest {
             GraceInterest::Capitalised => "capitalised",
@@ -293,80 +295,79 @@ pub fn enumerate(space: &Space, case: &Case, facts: &CaseFacts) -> Result<(Vec<C
 
     let mut out = Vec::new();
     let mut skipped = 0usize;
-    for &tenor in &tenors {
-        for &calendar in &calendars {
-            for (gi, &grace) in graces.iter().enumerate() {
-                for (ri, &rule) in grace_rules.iter().enumerate() {
-                    for (ai, &amort) in amortisations.iter().enumerate() {
-                        for (bi, &balloon) in balloons.iter().enumerate() {
-                            for &rate in &rates {
-                                for &fee in &fees {
-                                    for &down in &downs {
-                                        for &coll in &collaterals {
-                                            let bullet = calendar == Calendar::Bullet;
-                                            let is_balloon = amort == Amortisation::Balloon;
-                                            let applies = if bullet {
-                                                // One product per tenor: grace and
-                                                // amortisation do not apply.
-                                                gi == 0 && ri == 0 && ai == 0 && bi == 0
-                                            } else {
-                                                grace < tenor
-                                                    && (grace > 0 || ri == 0)
-                                                    && (is_balloon || bi == 0)
-                                                    && (!is_balloon || balloon.is_some())
-                                                    && (amort != Amortisation::HarvestWeighted
-                                                        || calendar == Calendar::Harvest)
-                                                    && (calendar != Calendar::Harvest
-                                                        || !facts.harvest_months.is_empty())
-                                            };
-                                            if !applies {
-                                                skipped += 1;
-                                                continue;
-                                            }
-                                            let terms = Terms {
-                                                tenor_months: tenor,
-                                                grace_months: if bullet { tenor - 1 } else { grace },
-                                                grace_interest: if bullet {
-                                                    GraceInterest::Capitalised
-                                                } else {
-                                                    rule
-                                                },
-                                                calendar,
-                                                amortisation: if bullet {
-                                                    Amortisation::Annuity
-                                                } else {
-                                                    amort
-                                                },
-                                                balloon_share: if is_balloon && !bullet {
-                                                    balloon
-                                                } else {
-                                                    None
-                                                },
-                                                annual_rate: rate,
-                                                upfront_fee_pct: fee,
-                                                down_payment_pct: down,
-                                                collateral: coll,
-                                            };
-                                            match product_of(b, &terms, facts, haircut) {
-                                                Some(p)
-                                                    if case_schedule(case, &p).is_ok() =>
-                                                {
-                                                    out.push(Candidate {
-                                                        id: p.id.clone(),
-                                                        terms,
-                                                        product: p,
-                                                    })
-                                                }
-                                                _ => skipped += 1,
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+    // An odometer over the dimensions, the last turning fastest: the same
+    // order as nested loops from tenor (outermost) to collateral.
+    let lens = [
+        tenors.len(),
+        calendars.len(),
+        graces.len(),
+        grace_rules.len(),
+        amortisations.len(),
+        balloons.len(),
+        rates.len(),
+        fees.len(),
+        downs.len(),
+        collaterals.len(),
+    ];
+    let mut at = [0usize; 10];
+    'all: loop {
+        let [t, c, g, gr, a, bs, r, f, d, k] = at;
+        let (tenor, calendar, grace, rule, amort, balloon) = (
+            tenors[t],
+            calendars[c],
+            graces[g],
+            grace_rules[gr],
+            amortisations[a],
+            balloons[bs],
+        );
+        let bullet = calendar == Calendar::Bullet;
+        let is_balloon = amort == Amortisation::Balloon;
+        let applies = if bullet {
+            // One product per tenor: grace and amortisation do not apply.
+            g == 0 && gr == 0 && a == 0 && bs == 0
+        } else {
+            grace < tenor
+                && (grace > 0 || gr == 0)
+                && (is_balloon || bs == 0)
+                && (!is_balloon || balloon.is_some())
+                && (amort != Amortisation::HarvestWeighted || calendar == Calendar::Harvest)
+                && (calendar != Calendar::Harvest || !facts.harvest_months.is_empty())
+        };
+        let terms = applies.then(|| Terms {
+            tenor_months: tenor,
+            grace_months: if bullet { tenor - 1 } else { grace },
+            grace_interest: if bullet {
+                GraceInterest::Capitalised
+            } else {
+                rule
+            },
+            calendar,
+            amortisation: if bullet { Amortisation::Annuity } else { amort },
+            balloon_share: if is_balloon && !bullet { balloon } else { None },
+            annual_rate: rates[r],
+            upfront_fee_pct: fees[f],
+            down_payment_pct: downs[d],
+            collateral: collaterals[k],
+        });
+        match terms.and_then(|x| Some((product_of(b, &x, facts, haircut)?, x))) {
+            Some((p, terms)) if case_schedule(case, &p).is_ok() => out.push(Candidate {
+                id: p.id.clone(),
+                terms,
+                product: p,
+            }),
+            _ => skipped += 1,
+        }
+        let mut i = lens.len();
+        loop {
+            if i == 0 {
+                break 'all;
             }
+            i -= 1;
+            at[i] += 1;
+            if at[i] < lens[i] {
+                break;
+            }
+            at[i] = 0;
         }
     }
     if out.is_empty() {
@@ -746,17 +747,17 @@ impl Design {
     pub fn closest(&self) -> Option<&Row> {
         // Candidates that were simulated first: one refused on its tenor
         // alone has no other result to compare.
-        self.rows
-            .iter()
-            .filter(|r| !r.feasible())
-            .min_by(|a, b| {
-                b.metrics.is_some().cmp(&a.metrics.is_some()).then_with(|| {
-                    let worst = |r: &Row| r.violations.iter().map(|v| v.1).fold(0.0, f64::max);
-                    worst(a).total_cmp(&worst(b))
-                })
+        self.rows.iter().filter(|r| !r.feasible()).min_by(|a, b| {
+            b.metrics.is_some().cmp(&a.metrics.is_some()).then_with(|| {
+                let worst = |r: &Row| r.violations.iter().map(|v| v.1).fold(0.0, f64::max);
+                worst(a).total_cmp(&worst(b))
             })
+        })
     }
 }
+
+/// Constraints with their normalised margins.
+type Margins = Vec<(Constraint, f64)>;
 
 /// The normalised checks of methods F55 on one candidate.
 fn check(
@@ -765,7 +766,7 @@ fn check(
     c: &Constraints,
     raroc_min: f64,
     facts: &CaseFacts,
-) -> (Vec<(Constraint, f64)>, Vec<(Constraint, f64)>) {
+) -> (Margins, Margins) {
     let life = f64::from(facts.asset_life_months.max(1));
     // (constraint, margin / scale): positive = met with slack.
     let mut margins = vec![(
@@ -788,7 +789,8 @@ fn check(
         ));
         margins.push((
             Constraint::Raroc,
-            m.raroc.map_or(-1e6, |r| (r - raroc_min) / raroc_min.abs().max(0.01)),
+            m.raroc
+                .map_or(-1e6, |r| (r - raroc_min) / raroc_min.abs().max(0.01)),
         ));
         // With no path below subsistence there is nothing a product could
         // lower: the constraint holds with full slack, it does not bind.
@@ -905,7 +907,11 @@ fn evaluate_candidate(
 /// to 4 decimals.
 fn objectives(m: &Metrics) -> (f64, f64, f64) {
     let r4 = |x: f64| (x * 1e4).round() / 1e4;
-    (m.ce_gain, r4(m.raroc.unwrap_or(f64::NEG_INFINITY)), r4(m.pd_annual))
+    (
+        m.ce_gain,
+        r4(m.raroc.unwrap_or(f64::NEG_INFINITY)),
+        r4(m.pd_annual),
+    )
 }
 
 fn dominates(a: (f64, f64, f64), b: (f64, f64, f64)) -> bool {
@@ -931,7 +937,14 @@ fn mark_frontier(rows: &mut [Row]) {
 
 /// Objectives scaled to [0, 1] over the frontier, 1 = best.
 fn scaled(rows: &[Row], i: usize, front: &[usize]) -> [f64; 3] {
-    let o = |j: usize| objectives(rows[j].metrics.as_ref().expect("frontier rows have metrics"));
+    let o = |j: usize| {
+        objectives(
+            rows[j]
+                .metrics
+                .as_ref()
+                .expect("frontier rows have metrics"),
+        )
+    };
     let range = |f: &dyn Fn((f64, f64, f64)) -> f64| {
         let v: Vec<f64> = front.iter().map(|&j| f(o(j))).collect();
         (
@@ -988,10 +1001,9 @@ fn short(m: &Metrics) -> String {
 
 fn constraint_words(c: Constraint, d: &Design) -> String {
     match c {
-        Constraint::AssetLife => format!(
-            "tenor ≤ asset life ({} months)",
-            d.facts.asset_life_months
-        ),
+        Constraint::AssetLife => {
+            format!("tenor ≤ asset life ({} months)", d.facts.asset_life_months)
+        }
         Constraint::Pd => format!("annual PD ≤ {}%", 100.0 * d.constraints.pd_annual_max),
         Constraint::Dscr => format!("DSCR p10 ≥ {}", d.constraints.dscr_p10_min),
         Constraint::Raroc => format!("RAROC ≥ {}%", 100.0 * d.raroc_min),
@@ -1013,11 +1025,13 @@ fn reason(d: &Design) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     let Some(k) = d.knee else {
-        let most = counts
-            .first()
-            .map_or("none".to_string(), |(c, n)| {
-                format!("{} binds most ({n} of {} candidates)", constraint_words(*c, d), d.rows.len())
-            });
+        let most = counts.first().map_or("none".to_string(), |(c, n)| {
+            format!(
+                "{} binds most ({n} of {} candidates)",
+                constraint_words(*c, d),
+                d.rows.len()
+            )
+        });
         let closest = d.closest().map_or(String::new(), |r| {
             format!(
                 "; closest to feasible: {} ({}{})",
@@ -1027,7 +1041,9 @@ fn reason(d: &Design) -> String {
                     .map(|(c, x)| format!("{} off by {:.2} of its scale", c.as_str(), x))
                     .collect::<Vec<_>>()
                     .join(", "),
-                r.metrics.as_ref().map_or(String::new(), |m| format!("; {}", short(m)))
+                r.metrics
+                    .as_ref()
+                    .map_or(String::new(), |m| format!("; {}", short(m)))
             )
         });
         return format!(
@@ -1035,7 +1051,12 @@ fn reason(d: &Design) -> String {
         );
     };
     let front: Vec<usize> = (0..d.rows.len()).filter(|&i| d.rows[i].frontier).collect();
-    let m = |i: usize| d.rows[i].metrics.as_ref().expect("frontier rows have metrics");
+    let m = |i: usize| {
+        d.rows[i]
+            .metrics
+            .as_ref()
+            .expect("frontier rows have metrics")
+    };
     let best_by = |f: &dyn Fn(&Metrics) -> f64| {
         front
             .iter()

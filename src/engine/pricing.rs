@@ -58,7 +58,12 @@ pub struct CostPlus {
 
 /// The cost-plus break-even rate of a loan, given its simulated summary.
 #[must_use]
-pub fn cost_plus(loan: &LoanPlan, summary: &CreditSummary, lender: &Lender, hurdle: f64) -> CostPlus {
+pub fn cost_plus(
+    loan: &LoanPlan,
+    summary: &CreditSummary,
+    lender: &Lender,
+    hurdle: f64,
+) -> CostPlus {
     let years = (loan.maturity() as f64 / 12.0).max(1.0 / 12.0);
     let avg = loan.average_balance().max(f64::MIN_POSITIVE);
     let ec = economic_capital(summary.pd_annual, summary.lgd, loan.principal);
@@ -162,8 +167,11 @@ mod tests {
     #[test]
     fn solves_a_linear_raroc_exactly() {
         // RAROC = (r − 0.2)/0.06 + 0.05: reaches 0.15 at r = 0.206.
-        let r = solve_rate(|r| Some((crate::math::money::to_f64(r) - 0.2) / 0.06 + 0.05), 0.15)
-            .unwrap();
+        let r = solve_rate(
+            |r| Some((crate::math::money::to_f64(r) - 0.2) / 0.06 + 0.05),
+            0.15,
+        )
+        .unwrap();
         // Pricing at the solved rate returns RAROC = hurdle (methods test 9).
         assert!(((crate::math::money::to_f64(r) - 0.2) / 0.06 + 0.05 - 0.15).abs() < 1e-6);
         assert_eq!(r, Decimal::new(206_000, 6));
