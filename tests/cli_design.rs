@@ -41,8 +41,15 @@ fn json_and_csv_carry_every_candidate() {
     assert_eq!(v["candidates"].as_array().unwrap().len() as u64, n);
     assert!(v["recommended"]["id"].is_string());
     assert!(v["pricing"]["hurdle_rate"].is_number());
-    assert!(v["frontier"].as_array().unwrap().iter().all(|r| r["id"].is_string()));
-    assert_eq!(v["facts"]["harvest_months"], serde_json::json!([3, 8, 9, 10]));
+    assert!(v["frontier"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["id"].is_string()));
+    assert_eq!(
+        v["facts"]["harvest_months"],
+        serde_json::json!([3, 8, 9, 10])
+    );
     let out = design(&[CASE, "--space", SMALL, "--format", "csv"]).success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert!(text.starts_with("id,tenor_months,grace_months,"));
@@ -69,7 +76,10 @@ fn the_emitted_product_loads_schedules_and_appraises() {
     let f = file.to_str().unwrap();
     design(&[CASE, "--space", SMALL, "--emit", f]).success();
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.starts_with("# Recommended by `terrace design"), "{text}");
+    assert!(
+        text.starts_with("# Recommended by `terrace design"),
+        "{text}"
+    );
     assert!(text.contains("currency = \"HNL\""), "{text}");
     terrace()
         .args(["schedule", "--product", f, "--principal", "1000"])
@@ -100,7 +110,9 @@ fn contradictory_constraints_say_nothing_is_feasible_and_what_binds_most() {
     design(&[CASE, "--space", "tests/data/spaces/contradictory.toml"])
         .code(2)
         .stdout(predicate::str::contains("feasible: 0 of"))
-        .stderr(predicate::str::contains("contradictory.toml, line 26, field `constraints`"))
+        .stderr(predicate::str::contains(
+            "contradictory.toml, line 26, field `constraints`",
+        ))
         .stderr(predicate::str::contains("nothing is feasible"))
         .stderr(predicate::str::contains("binds most"))
         .stderr(predicate::str::contains("closest to feasible"));
@@ -113,7 +125,9 @@ fn out_of_range_values_name_file_line_and_element() {
         .stderr(predicate::str::contains(
             "out-of-range.toml, line 19, field `vary.tenor_months[1]`",
         ))
-        .stderr(predicate::str::contains("between 1 and 360 months, found 400"));
+        .stderr(predicate::str::contains(
+            "between 1 and 360 months, found 400",
+        ));
 }
 
 #[test]
@@ -133,7 +147,9 @@ fn bad_flags_are_usage_errors() {
         .code(2)
         .stderr(predicate::str::contains("--paths"));
     terrace()
-        .args(["design", CASE, "--space", SMALL, "--pd-max", "2", "--paths", "10"])
+        .args([
+            "design", CASE, "--space", SMALL, "--pd-max", "2", "--paths", "10",
+        ])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--pd-max"));

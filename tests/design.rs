@@ -69,7 +69,9 @@ fn pricing_at_the_solved_rate_returns_raroc_equal_to_hurdle() {
 #[test]
 fn the_recommended_product_is_priced_at_the_hurdle() {
     let d = run(&space(), 11);
-    let k = d.knee.expect("the small space has feasible products on this case");
+    let k = d
+        .knee
+        .expect("the small space has feasible products on this case");
     let p = d.pricing.as_ref().unwrap();
     let at = p.raroc_at_hurdle_rate.unwrap();
     assert!((at - d.raroc_min).abs() < 1e-4, "{at}");
@@ -104,7 +106,9 @@ fn no_returned_product_is_dominated() {
         let r4 = |x: f64| (x * 1e4).round() / 1e4;
         (m.ce_gain, r4(m.raroc.unwrap()), r4(m.pd_annual))
     };
-    let feasible: Vec<usize> = (0..d.rows.len()).filter(|&i| d.rows[i].feasible()).collect();
+    let feasible: Vec<usize> = (0..d.rows.len())
+        .filter(|&i| d.rows[i].feasible())
+        .collect();
     let front: Vec<usize> = (0..d.rows.len()).filter(|&i| d.rows[i].frontier).collect();
     assert!(!front.is_empty());
     for &i in &front {
@@ -114,7 +118,11 @@ fn no_returned_product_is_dominated() {
             let b = key(j);
             let dominates =
                 b.0 >= a.0 && b.1 >= a.1 && b.2 <= a.2 && (b.0 > a.0 || b.1 > a.1 || b.2 < a.2);
-            assert!(!dominates, "{} dominated by {}", d.rows[i].candidate.id, d.rows[j].candidate.id);
+            assert!(
+                !dominates,
+                "{} dominated by {}",
+                d.rows[i].candidate.id, d.rows[j].candidate.id
+            );
         }
     }
     // And every feasible product off the frontier is dominated by one on it.
@@ -191,7 +199,10 @@ fn tenors_past_the_asset_life_fail_that_constraint_and_harvest_follows_the_case(
     assert!(d.facts.asset_life_months < 96, "{:?}", d.facts);
     for r in &d.rows {
         let long = r.candidate.terms.tenor_months > d.facts.asset_life_months;
-        assert_eq!(long, r.binding() == Some(Constraint::AssetLife) && r.metrics.is_none());
+        assert_eq!(
+            long,
+            r.binding() == Some(Constraint::AssetLife) && r.metrics.is_none()
+        );
         if r.candidate.product.frequency == terrace::domain::product::Frequency::Harvest {
             assert_eq!(r.candidate.product.harvest_months, d.facts.harvest_months);
         }
@@ -199,5 +210,8 @@ fn tenors_past_the_asset_life_fail_that_constraint_and_harvest_follows_the_case(
     // Harvest months are the case's own: they differ between cases.
     let other = load_case("data/cases/mexico-coffee.toml".as_ref()).unwrap();
     let base = terrace::engine::cashflow::CaseFlows::build(&other).unwrap();
-    assert_ne!(case_facts(&other, &base).harvest_months, d.facts.harvest_months);
+    assert_ne!(
+        case_facts(&other, &base).harvest_months,
+        d.facts.harvest_months
+    );
 }

@@ -138,7 +138,7 @@ pub fn solve_rate(
                     let step = 10f64.powi(-(RATE_DECIMALS as i32));
                     (0..=20)
                         .map(|k| to_f64(contract_rate(root)) + k as f64 * step)
-                        .find(|&x| x <= r && gap(x) >= 0.0)
+                        .find(|&x| x <= r && gap(x) >= -1e-9)
                         .map_or_else(|| contract_rate(r), contract_rate)
                 }
             });
