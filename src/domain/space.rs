@@ -416,7 +416,8 @@ impl Space {
         Ok(())
     }
 
-    fn validate_constraints(&self) -> Result<()> {
+    /// Checks the constraints alone (after a command-line override).
+    pub fn validate_constraints(&self) -> Result<()> {
         let c = &self.constraints;
         ensure!(
             c.pd_annual_max > 0.0 && c.pd_annual_max <= 1.0,

@@ -269,6 +269,9 @@ pub struct DesignArgs {
     /// Override the space's annual PD ceiling (constraints.pd_annual_max).
     #[arg(long)]
     pub pd_max: Option<f64>,
+    /// Override the space's DSCR floor (constraints.dscr_p10_min).
+    #[arg(long)]
+    pub dscr_min: Option<f64>,
     /// Write the recommended product as a product file (TOML) that
     /// `schedule`, `appraise` and `simulate` accept.
     #[arg(long, value_name = "FILE")]

@@ -33,11 +33,17 @@ pub fn load_space(path: &std::path::Path) -> Result<(Space, super::toml_file::So
 pub fn run(args: &DesignArgs) -> Result<Outcome> {
     let case = load_case(&args.case)?;
     let (mut space, source) = load_space(&args.space)?;
-    if let Some(pd) = args.pd_max {
-        space.constraints.pd_annual_max = pd;
+    if let Some(v) = args.pd_max {
+        space.constraints.pd_annual_max = v;
         space
-            .validate()
+            .validate_constraints()
             .map_err(|e| Error::usage(format!("--pd-max: {}", e.message())))?;
+    }
+    if let Some(v) = args.dscr_min {
+        space.constraints.dscr_p10_min = v;
+        space
+            .validate_constraints()
+            .map_err(|e| Error::usage(format!("--dscr-min: {}", e.message())))?;
     }
     let bar = ProgressBar::new(0);
     if let Ok(style) =
