@@ -77,7 +77,7 @@ fn the_emitted_product_loads_schedules_and_appraises() {
     design(&[CASE, "--space", SMALL, "--emit", f]).success();
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(
-        text.starts_with("# Recommended by `terrace design"),
+        text.starts_with("# Recommended by `terrace design` for case honduras-drip"),
         "{text}"
     );
     assert!(text.contains("currency = \"HNL\""), "{text}");

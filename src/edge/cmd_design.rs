@@ -104,7 +104,7 @@ pub fn product_toml(p: &Product, case: &Case, space: &Space, d: &Design) -> Stri
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "# Recommended by `terrace design {}.toml --space {}` ({} paths, seed {}):",
+        "# Recommended by `terrace design` for case {}, space {} ({} paths, seed {}):",
         case.id, space.id, d.paths, d.seed
     );
     for line in textwrap(&d.reason, 76) {
