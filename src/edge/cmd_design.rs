@@ -317,7 +317,7 @@ fn write_text(case: &Case, space: &Space, d: &Design, out: &mut dyn Write) -> st
     let f = &d.facts;
     writeln!(
         out,
-        "case facts: harvest months {} , asset life {} months, horizon {} months, first extra sales in month {}",
+        "case facts: harvest months {}, asset life {} months, horizon {} months, first extra sales in month {}",
         if f.harvest_months.is_empty() {
             "none (sales spread evenly; no harvest calendar)".to_string()
         } else {
