@@ -160,3 +160,31 @@ fn bad_flags_are_usage_errors() {
         .code(2)
         .stderr(predicate::str::contains("no/such.toml"));
 }
+
+#[test]
+fn a_solved_rate_prices_every_candidate_at_the_hurdle() {
+    let out = terrace()
+        .args([
+            "design",
+            CASE,
+            "--space",
+            "tests/data/spaces/solve.toml",
+            "--paths",
+            "60",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let hurdle = v["constraints"]["raroc_min"].as_f64().unwrap();
+    let mut solved = 0;
+    for c in v["candidates"].as_array().unwrap() {
+        if c["rate_solved"] == Value::Bool(true) {
+            let raroc = c["raroc"].as_f64().unwrap();
+            assert!((raroc - hurdle).abs() < 1e-4, "{}: {raroc}", c["id"]);
+            solved += 1;
+        }
+    }
+    assert!(solved > 0);
+}
