@@ -1209,4 +1209,90 @@ mod tests {
         // Scaled: c0 (1, 0, 0), c1 (7/9, 0.6, 1/3), c2 (0, 1, 1).
         assert_eq!(knee(&rows), Some(1));
     }
+
+    fn terms(tenor: u32) -> Terms {
+        Terms {
+            tenor_months: tenor,
+            grace_months: 0,
+            grace_interest: GraceInterest::Capitalised,
+            calendar: Calendar::Monthly,
+            amortisation: Amortisation::Annuity,
+            balloon_share: None,
+            annual_rate: None,
+            upfront_fee_pct: Decimal::ZERO,
+            down_payment_pct: Decimal::ZERO,
+            collateral: CollateralKind::None,
+        }
+    }
+
+    fn facts() -> CaseFacts {
+        CaseFacts {
+            harvest_months: vec![],
+            harvest_weights: vec![],
+            asset_life_months: 60,
+            horizon_months: 120,
+            first_gain_month: Some(0),
+            currency: "USD".into(),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_frontier_is_exactly_the_non_dominated_feasible_set(
+            points in proptest::collection::vec(
+                (0.0f64..100.0, -0.5f64..1.0, 0.0f64..0.1, proptest::bool::ANY),
+                1..40,
+            )
+        ) {
+            let mut rows: Vec<Row> = points
+                .iter()
+                .enumerate()
+                .map(|(i, &(ce, r, pd, ok))| Row {
+                    candidate: Candidate {
+                        id: format!("c{i}"),
+                        terms: terms(12),
+                        product: crate::domain::product::tests::base(),
+                    },
+                    metrics: Some(metrics(ce, r, pd)),
+                    violations: if ok { vec![] } else { vec![(Constraint::Pd, 1.0)] },
+                    slacks: vec![],
+                    frontier: false,
+                })
+                .collect();
+            mark_frontier(&mut rows);
+            let key = |r: &Row| objectives(r.metrics.as_ref().unwrap());
+            for a in &rows {
+                let beaten = rows.iter().any(|b| b.feasible() && dominates(key(b), key(a)));
+                proptest::prop_assert_eq!(a.frontier, a.feasible() && !beaten);
+            }
+            let k = knee(&rows);
+            proptest::prop_assert_eq!(k.is_some(), rows.iter().any(Row::feasible));
+            if let Some(k) = k {
+                proptest::prop_assert!(rows[k].frontier);
+            }
+        }
+
+        #[test]
+        fn a_higher_pd_ceiling_never_adds_a_violation(
+            pd in 0.0f64..0.2,
+            dscr in -2.0f64..3.0,
+            raroc in -1.0f64..2.0,
+            rise in -0.5f64..0.5,
+            tenor in 1u32..120,
+            lo in 0.001f64..0.1,
+            extra in 0.0f64..0.1,
+        ) {
+            let mut m = metrics(1.0, raroc, pd);
+            m.dscr_p10 = dscr;
+            m.subsistence_rise = rise;
+            m.p_below_subsistence = 0.5;
+            let at = |ceiling: f64| {
+                let c = Constraints { pd_annual_max: ceiling, ..Constraints::default() };
+                let (failed, _) = check(&terms(tenor), Some(&m), &c, 0.15, &facts());
+                failed.into_iter().map(|(k, _)| k).collect::<Vec<_>>()
+            };
+            let (strict, relaxed) = (at(lo), at(lo + extra));
+            proptest::prop_assert!(relaxed.iter().all(|k| strict.contains(k)));
+        }
+    }
 }
