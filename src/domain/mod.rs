@@ -9,3 +9,4 @@ pub mod param;
 pub mod portfolio;
 pub mod product;
 pub mod schedule;
+pub mod space;

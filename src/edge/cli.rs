@@ -57,6 +57,10 @@ pub enum Command {
     /// One self-contained HTML report (inline SVG charts and CSS) of a case
     /// under its products, or of a `terrace portfolio` output directory.
     Report(ReportArgs),
+    /// Search a product space on a case: every candidate on the same
+    /// scenarios, the constraints each fails, the non-dominated set, the
+    /// recommended product (the frontier's knee) and its pricing.
+    Design(DesignArgs),
 }
 
 /// Where and how a command writes its result.
@@ -367,6 +371,39 @@ pub struct ReportArgs {
     pub charts: Option<PathBuf>,
 }
 
+/// Arguments of `terrace design`.
+#[derive(Debug, Clone, Args)]
+pub struct DesignArgs {
+    /// Case file (TOML), e.g. data/cases/kenya-avocado.toml.
+    pub case: PathBuf,
+    /// Product space file (TOML), e.g. data/spaces/upgrading.toml.
+    #[arg(long, value_name = "FILE")]
+    pub space: PathBuf,
+    /// Simulated paths shared by every candidate (1 to 1,000,000).
+    #[arg(long, default_value_t = 1_000)]
+    pub paths: usize,
+    /// Seed: the same seed gives the same candidates, frontier and
+    /// recommendation whatever the thread count.
+    #[arg(long, default_value_t = 20_261_129)]
+    pub seed: u64,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Override the space's annual PD ceiling (constraints.pd_annual_max).
+    #[arg(long)]
+    pub pd_max: Option<f64>,
+    /// Override the space's DSCR floor (constraints.dscr_p10_min).
+    #[arg(long)]
+    pub dscr_min: Option<f64>,
+    /// Write the recommended product as a product file (TOML) that
+    /// `schedule`, `appraise` and `simulate` accept.
+    #[arg(long, value_name = "FILE")]
+    pub emit: Option<PathBuf>,
+    /// Output options.
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
 /// Whether a command that finished had to reject some input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -397,6 +434,7 @@ pub fn main() -> i32 {
         Command::GeneratePortfolio(a) => super::cmd_generate::run(a),
         Command::Compare(a) => super::cmd_compare::run(a),
         Command::Report(a) => super::cmd_report::run(a),
+        Command::Design(a) => super::cmd_design::run(a),
     };
     match result {
         Ok(Outcome::Complete) => 0,

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod cmd_appraise;
 pub mod cmd_channels;
 pub mod cmd_compare;
+pub mod cmd_design;
 pub mod cmd_flows;
 pub mod cmd_generate;
 pub mod cmd_portfolio;

@@ -262,7 +262,8 @@ impl LoanPlan {
     }
 
     /// Mean scheduled balance over the months the loan is outstanding.
-    fn average_balance(&self) -> f64 {
+    #[must_use]
+    pub fn average_balance(&self) -> f64 {
         let m = self.maturity();
         if m == 0 {
             return 0.0;
@@ -840,6 +841,20 @@ pub fn quantile(mut values: Vec<f64>, p: f64) -> Option<f64> {
     quantiles(&mut values, &[p]).first().copied()
 }
 
+/// Economic capital of a loan (F20, F28): Basel other-retail K at the
+/// annual PD (floored at [`PD_FLOOR`]) and the LGD (or [`FALLBACK_LGD`]
+/// when no path defaults) times the principal, floored at the standardised
+/// charge [`STANDARDISED_RETAIL_CHARGE`].
+#[must_use]
+pub fn economic_capital(pd_annual: f64, lgd: Option<f64>, principal: f64) -> f64 {
+    let capital_lgd = lgd.unwrap_or(FALLBACK_LGD).clamp(0.0, 1.0);
+    // Basel's formula needs PD in (0, 1); a PD of 1 (every path defaults)
+    // leaves almost no unexpected loss, so EC is tiny and RAROC hugely
+    // negative, which is the right signal.
+    let capital_pd = pd_annual.clamp(PD_FLOOR, 1.0 - 1e-9);
+    basel_retail_k(capital_pd, capital_lgd).max(STANDARDISED_RETAIL_CHARGE) * principal
+}
+
 /// A loan's annual economics for the lender, the parts of RAROC (F20), so
 /// that an instrument (a guarantee's fees and capital relief, a subsidy's
 /// top-up) can change one part and recompute the ratio.
@@ -891,13 +906,7 @@ pub fn lender_economics(
     let years = if tenor_years > 0.0 { tenor_years } else { 1.0 };
     let avg_balance = loan.average_balance();
     let fees = loan.principal - loan.lender_outlay;
-    let capital_lgd = lgd.unwrap_or(FALLBACK_LGD).clamp(0.0, 1.0);
-    // Basel's formula needs PD in (0, 1); a PD of 1 (every path defaults)
-    // leaves almost no unexpected loss, so EC is tiny and RAROC hugely
-    // negative, which is the right signal.
-    let capital_pd = pd_annual.clamp(PD_FLOOR, 1.0 - 1e-9);
-    let ec =
-        basel_retail_k(capital_pd, capital_lgd).max(STANDARDISED_RETAIL_CHARGE) * loan.principal;
+    let ec = economic_capital(pd_annual, lgd, loan.principal);
     LenderEconomics {
         income: loan.monthly_rate * 12.0 * avg_balance + fees / years,
         funding_cost: lender.cost_of_funds * avg_balance,
