@@ -416,7 +416,9 @@ fn report_reads_a_real_portfolio_output_directory() {
         .assert()
         .success();
     let text = std::fs::read_to_string(&html).unwrap();
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(out.join("portfolio.json")).unwrap()).unwrap();
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("portfolio.json")).unwrap())
+            .unwrap();
     for p in v["products"].as_array().unwrap() {
         assert!(text.contains(p["product"].as_str().unwrap()));
     }
@@ -432,13 +434,22 @@ fn two_shards_with_row_offsets_reproduce_the_single_run() {
     let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
     std::fs::write(&a, format!("{}\n", lines[..5].join("\n"))).unwrap();
     std::fs::write(&b, format!("{}\n{}\n", lines[0], lines[5..].join("\n"))).unwrap();
-    let (w, sa, sb) = (dir.path().join("w"), dir.path().join("sa"), dir.path().join("sb"));
+    let (w, sa, sb) = (
+        dir.path().join("w"),
+        dir.path().join("sa"),
+        dir.path().join("sb"),
+    );
     assert_eq!(run(&w, &whole, &["--paths", "50"]).0, 0);
     assert_eq!(run(&sa, &a, &["--paths", "50"]).0, 0);
     assert_eq!(run(&sb, &b, &["--paths", "50", "--row-offset", "4"]).0, 0);
     // Loans: the shards' rows concatenated are the whole run's rows.
     let body = |p: &Path| -> Vec<String> {
-        std::fs::read_to_string(p.join("loans.csv")).unwrap().lines().skip(1).map(String::from).collect()
+        std::fs::read_to_string(p.join("loans.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(String::from)
+            .collect()
     };
     let mut joined = body(&sa);
     joined.extend(body(&sb));
@@ -457,6 +468,9 @@ fn two_shards_with_row_offsets_reproduce_the_single_run() {
     let (lw, la, lb) = (losses(&w), losses(&sa), losses(&sb));
     for ((kw, x), ((ka, y), (kb, z))) in lw.iter().zip(la.iter().zip(&lb)) {
         assert_eq!((kw, kw), (ka, kb));
-        assert!((x - (y + z)).abs() <= 1e-6 * x.abs().max(1.0), "{kw}: {x} vs {y} + {z}");
+        assert!(
+            (x - (y + z)).abs() <= 1e-6 * x.abs().max(1.0),
+            "{kw}: {x} vs {y} + {z}"
+        );
     }
 }

@@ -20,14 +20,16 @@ use super::bundled;
 use super::cli::{Outcome, PortfolioArgs};
 use super::columnar::{write_parquet, write_segments};
 use super::files::{open_reader, Sink};
-use super::render::write_json;
+use super::render::{write_json, Cell, Table};
 use super::shared::{load_products, progress_bar, with_pool};
 use crate::domain::case::Case;
 use crate::domain::portfolio::{
     apply, check_unique, parse_row, template_for, Header, PortfolioRow, RowError,
 };
 use crate::domain::product::Product;
-use crate::engine::portfolio::{evaluate_loan, BookConfig, BookLosses, LoanCredit, LoanResult};
+use crate::engine::portfolio::{
+    evaluate_loan, BookConfig, BookLosses, BookSummary, LoanCredit, LoanResult,
+};
 use crate::{Error, ErrorKind, Result};
 
 /// Rows read and evaluated together.
@@ -150,6 +152,7 @@ fn run_book(
         .iter()
         .map(|p| BookLosses::new(&p.id, cfg.paths))
         .collect();
+    let mut viable = vec![0usize; books.len()];
     let mut ids = HashSet::new();
     let mut counts = Counts {
         rows_in: 0,
@@ -209,8 +212,9 @@ fn run_book(
                     for r in &results {
                         write_loan(&mut loans, &row, &fx, r)
                             .map_err(|e| Error::io(&loans_path, e))?;
-                        if let Some(book) = books.iter_mut().find(|b| b.product == r.product) {
-                            book.add(r, 1.0 / fx.units_per_usd);
+                        if let Some(k) = books.iter().position(|b| b.product == r.product) {
+                            books[k].add(r, 1.0 / fx.units_per_usd);
+                            viable[k] += usize::from(r.credit.as_ref().is_some_and(|c| c.viable));
                         }
                     }
                 }
@@ -272,11 +276,55 @@ fn run_book(
         "rows_in={} rows_ok={} rows_rejected={}",
         counts.rows_in, counts.rows_ok, counts.rows_rejected
     );
+    if !summaries.is_empty() {
+        println!(
+            "\nbook loss per product over {} paths (US$; EL, VaR and ES of the book's loss, F27-F30):",
+            cfg.paths
+        );
+        book_table(&summaries, &viable)
+            .write_aligned(&mut std::io::stdout())
+            .map_err(|e| Error::io(Path::new("<stdout>"), e))?;
+    }
+    println!("outputs in {}", out.display());
     Ok(if counts.rows_rejected > 0 {
         Outcome::SomeRejected
     } else {
         Outcome::Complete
     })
+}
+
+/// The book's loss distribution per product, for the terminal.
+fn book_table(summaries: &[BookSummary], viable: &[usize]) -> Table {
+    let mut t = Table::new([
+        "product",
+        "loans",
+        "viable_%",
+        "exposure",
+        "expected_loss",
+        "el_%",
+        "var_99",
+        "var_99.9",
+        "es_99.9",
+        "default_rate_%",
+        "implied_rho",
+    ]);
+    for (b, v) in summaries.iter().zip(viable) {
+        let share = |x: f64, of: f64| (of > 0.0).then(|| 100.0 * x / of);
+        t.push(vec![
+            Cell::Text(b.product.clone()),
+            Cell::Int(b.loans as i64),
+            Cell::num(share(*v as f64, b.loans as f64), 1),
+            Cell::num(Some(b.exposure), 0),
+            Cell::num(Some(b.expected_loss), 0),
+            Cell::num(share(b.expected_loss, b.exposure), 1),
+            Cell::num(Some(b.var_99), 0),
+            Cell::num(Some(b.var_999), 0),
+            Cell::num(Some(b.es_999), 0),
+            Cell::num(Some(100.0 * b.default_rate), 1),
+            Cell::num(b.implied_default_correlation, 4),
+        ]);
+    }
+    t
 }
 
 /// The products a row is evaluated under: its own `product_id`, or all.

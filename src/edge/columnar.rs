@@ -80,6 +80,14 @@ pub fn write_segments(loans_csv: &Path, out_csv: &Path) -> Result<()> {
     let format = FileWriteFormat::Csv(CsvWriterOptions {
         // The temporary name does not end in `.csv`.
         check_extension: false,
+        // Six decimals: cents stay exact (`3000457.300000`, not the
+        // binary expansion `3000457.3000000003`), and a PD or a share to a
+        // millionth is more than the Monte Carlo error supports.
+        serialize_options: Arc::new(SerializeOptions {
+            float_precision: Some(6),
+            float_scientific: Some(false),
+            ..SerializeOptions::default()
+        }),
         ..CsvWriterOptions::default()
     });
     sink(segments, format, loans_csv, out_csv)
