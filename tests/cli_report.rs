@@ -439,3 +439,33 @@ fn the_verdict_table_carries_simulate_numbers() {
     let ce = p["ce_gain"].as_f64().unwrap();
     assert_eq!(row[11], terrace::edge::report::charts::amount(ce));
 }
+
+#[test]
+fn a_space_adds_the_design_frontier_with_the_recommended_product() {
+    let tmp = tempfile::tempdir().unwrap();
+    let html = report(
+        tmp.path(),
+        &[
+            "data/cases/honduras-drip.toml",
+            "--product",
+            PRODUCT,
+            "--paths",
+            "60",
+            "--space",
+            "tests/data/spaces/small.toml",
+        ],
+    );
+    let doc = parse_self_contained(&html);
+    by_id(&doc, "chart-design-frontier");
+    let table = cells(by_id(&doc, "table-design"));
+    // The table lists the frontier; the recommended product is marked in
+    // the table and named on the chart.
+    let recommended: Vec<&Vec<String>> = table
+        .iter()
+        .filter(|r| r.last().is_some_and(|c| c == "yes"))
+        .collect();
+    assert_eq!(recommended.len(), 1, "{table:?}");
+    let chart = texts(by_id(&doc, "chart-design-frontier")).join(" ");
+    assert!(chart.contains(&recommended[0][0]), "{chart}");
+    assert!(html.contains("--space tests/data/spaces/small.toml"));
+}

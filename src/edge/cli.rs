@@ -369,6 +369,11 @@ pub struct ReportArgs {
     /// Also write each chart as an SVG file into DIR (created if missing).
     #[arg(long, value_name = "DIR")]
     pub charts: Option<PathBuf>,
+    /// A product space (e.g. data/spaces/upgrading.toml): adds `terrace
+    /// design`'s frontier and recommended product to a case report (at most
+    /// 500 paths).
+    #[arg(long, value_name = "FILE", conflicts_with = "portfolio_dir")]
+    pub space: Option<PathBuf>,
 }
 
 /// Arguments of `terrace design`.

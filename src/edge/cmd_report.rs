@@ -19,6 +19,7 @@ use super::shared::{load_case, load_products, progress_bar, with_pool};
 use crate::engine::appraisal::{appraise_case, cash_without, LoanFlows};
 use crate::engine::cashflow::CaseFlows;
 use crate::engine::channels::{evaluate, grid};
+use crate::engine::design::design;
 use crate::engine::sensitivity::tornado;
 use crate::engine::simulate::{simulate_detailed, Config, Prepared};
 use crate::{Error, Result};
@@ -28,6 +29,9 @@ use crate::{Error, Result};
 pub const TORNADO_PATHS: usize = 2_000;
 /// Most paths per channel mix.
 pub const CHANNEL_PATHS: usize = 1_000;
+/// Most paths for the design search: it runs every candidate of the space
+/// (thousands) on these paths.
+pub const DESIGN_PATHS: usize = 500;
 /// The annual PD ceiling for the best channel mix (F55 default).
 const PD_MAX: f64 = 0.03;
 
@@ -85,6 +89,9 @@ fn command_line(args: &ReportArgs) -> String {
         }
         words.push(format!("--paths {}", args.mc.paths));
         words.push(format!("--seed {}", args.mc.seed));
+        if let Some(space) = &args.space {
+            words.push(format!("--space {}", shell_word(space)));
+        }
     }
     if let Some(dir) = &args.portfolio_dir {
         words.push(format!("--portfolio-dir {}", shell_word(dir)));
@@ -131,7 +138,12 @@ fn case_document(path: &Path, args: &ReportArgs) -> Result<Document> {
         seed,
         ..Config::default()
     };
-    let (simulation, detail, bars, mixes) = with_pool(paths, args.mc.threads, || {
+    let space = args
+        .space
+        .as_deref()
+        .map(super::cmd_design::load_space)
+        .transpose()?;
+    let (simulation, detail, bars, mixes, designed) = with_pool(paths, args.mc.threads, || {
         let (simulation, detail) =
             simulate_detailed(&prep, &cfg, &|done| bar.set_position(done as u64));
         bar.finish_and_clear();
@@ -150,9 +162,14 @@ fn case_document(path: &Path, args: &ReportArgs) -> Result<Document> {
                 )
             })
             .transpose();
-        (simulation, detail, bars, mixes)
+        let designed = space
+            .as_ref()
+            .map(|(space, _)| design(space, &case, paths.min(DESIGN_PATHS), seed, &|_| {}))
+            .transpose();
+        (simulation, detail, bars, mixes, designed)
     })?;
     let mixes = mixes?;
+    let designed = designed?;
 
     let case_path = path.display().to_string();
     case_report(&CaseReport {
@@ -179,6 +196,7 @@ fn case_document(path: &Path, args: &ReportArgs) -> Result<Document> {
                 pd_max: PD_MAX,
                 rows,
             }),
+        design: designed.as_ref(),
         command: command_line(args),
     })
 }

@@ -9,6 +9,7 @@
 use crate::domain::case::Case;
 use crate::engine::appraisal::{Appraisal, LoanFlows, DSCR_THRESHOLD};
 use crate::engine::channels::MixRow;
+use crate::engine::design::Design;
 use crate::engine::sensitivity::TornadoRow;
 use crate::engine::simulate::{PathDetail, Simulation};
 use crate::math::stats::quantiles;
@@ -16,8 +17,9 @@ use crate::Result;
 
 use super::assumptions::{extract, preamble};
 use super::charts::{
-    amount, cash_chart, cdf_chart, fan_chart, percent, scatter_chart, tornado_chart, CashChart,
-    CdfChart, FanChart, FanRow, ScatterChart, ScatterPoint, TornadoBar, TornadoChart,
+    amount, cash_chart, cdf_chart, fan_chart, frontier_chart, percent, scatter_chart,
+    tornado_chart, CashChart, CdfChart, FanChart, FanRow, FrontierPoint, ScatterChart,
+    ScatterPoint, TornadoBar, TornadoChart,
 };
 use super::html::{Document, Figure, HtmlTable, Section};
 
@@ -72,6 +74,8 @@ pub struct CaseReport<'a> {
     pub tornado: Option<TornadoView>,
     /// The channel mixes, if the case has an activity with two or more channels.
     pub channels: Option<ChannelsView>,
+    /// The design search over a product space, if one was given.
+    pub design: Option<&'a Design>,
     /// The command line that reproduces the report.
     pub command: String,
 }
@@ -560,6 +564,10 @@ pub fn case_report(r: &CaseReport) -> Result<Document> {
         });
     }
 
+    if let Some(d) = r.design {
+        sections.push(design_section(case, d)?);
+    }
+
     // Assumptions.
     let mut a = HtmlTable::new(
         "table-assumptions",
@@ -606,5 +614,75 @@ pub fn case_report(r: &CaseReport) -> Result<Document> {
         ],
         command: r.command.clone(),
         sections,
+    })
+}
+
+/// The design frontier: every candidate of the space in CE gain × RAROC
+/// space (feasible ones filled, the recommended one ringed), the
+/// non-dominated products and the search's reason.
+fn design_section(case: &Case, d: &Design) -> Result<Section> {
+    let cur = &case.currency;
+    let points: Vec<FrontierPoint> = d
+        .rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, row)| {
+            let m = row.metrics.as_ref()?;
+            Some(FrontierPoint {
+                label: row.candidate.id.clone(),
+                ce_gain: m.ce_gain,
+                y: m.raroc.filter(|x| x.is_finite())?,
+                feasible: row.feasible(),
+                recommended: d.knee == Some(i),
+            })
+        })
+        .collect();
+    let svg = frontier_chart(
+        &format!("{}: product designs", case.id),
+        cur,
+        "lender's RAROC (annual)",
+        true,
+        &points,
+    )?;
+    let mut t = HtmlTable::new(
+        "table-design",
+        &format!(
+            "Non-dominated feasible products ({} paths; CE gain per month in {cur})",
+            d.paths
+        ),
+        &["product", "CE gain", "RAROC", "PD (annual)", "recommended"],
+    );
+    for (i, row) in d.rows.iter().enumerate().filter(|(_, r)| r.frontier) {
+        if let Some(m) = &row.metrics {
+            t.push(vec![
+                row.candidate.id.clone(),
+                amount(m.ce_gain),
+                opt(m.raroc, |x| percent(x, 1)),
+                percent(m.pd_annual, 2),
+                if d.knee == Some(i) {
+                    "yes".into()
+                } else {
+                    String::new()
+                },
+            ]);
+        }
+    }
+    let feasible = d.rows.iter().filter(|r| r.feasible()).count();
+    Ok(Section {
+        id: "design".into(),
+        title: "Product design".into(),
+        paragraphs: vec![
+            format!(
+                "{} candidate products of the space on the same scenarios, {feasible} feasible under the constraints (annual PD, DSCR p10, RAROC, asset life, subsistence).",
+                d.rows.len()
+            ),
+            d.reason.clone(),
+        ],
+        figures: vec![Figure {
+            id: "chart-design-frontier".into(),
+            caption: "Candidate products: household CE gain against the lender's RAROC; feasible ones filled, the recommended one ringed.".into(),
+            svg,
+        }],
+        tables: vec![t],
     })
 }
