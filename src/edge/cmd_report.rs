@@ -16,7 +16,7 @@ use super::report::portfolio::{
     SEGMENT_COLUMNS,
 };
 use super::shared::{load_case, load_products, progress_bar, with_pool};
-use crate::engine::appraisal::{appraise_case, cash_without, LoanFlows};
+use crate::engine::appraisal::{appraise_with, cash_without, LoanFlows};
 use crate::engine::cashflow::CaseFlows;
 use crate::engine::channels::{evaluate, grid};
 use crate::engine::design::design;
@@ -107,12 +107,13 @@ fn case_document(path: &Path, args: &ReportArgs) -> Result<Document> {
     let case = load_case(path)?;
     let text = read_text(path)?;
     let products = load_products(&args.loans)?;
-    let appraisal = appraise_case(&case, &products)?;
     let loans = products
         .iter()
         .map(|p| LoanFlows::for_case(&case, p))
         .collect::<Result<Vec<_>>>()?;
-    let without = cash_without(&CaseFlows::build(&case)?, case.household.cash_buffer);
+    let base = CaseFlows::build(&case)?;
+    let appraisal = appraise_with(&case, &base, &loans);
+    let without = cash_without(&base, case.household.cash_buffer);
     let prep = Prepared::new(&case, &products)?;
     // The tornado and the channel mixes look at the first product only:
     // each costs a simulation per input or per mix.

@@ -76,28 +76,29 @@ pub struct Appraisal {
 
 /// Appraises a validated case under each product.
 pub fn appraise_case(case: &Case, products: &[Product]) -> Result<Appraisal> {
-    let flows = CaseFlows::build(case)?;
-    let project = project_view(&flows, case.discount_rate);
-    let products = products
+    let loans = products
         .iter()
-        .map(|p| {
-            let loan = LoanFlows::for_case(case, p)?;
-            Ok(financing_view(
-                &flows,
-                &loan,
-                case.discount_rate,
-                case.household.cash_buffer,
-            ))
-        })
+        .map(|p| LoanFlows::for_case(case, p))
         .collect::<Result<Vec<_>>>()?;
-    Ok(Appraisal {
+    Ok(appraise_with(case, &CaseFlows::build(case)?, &loans))
+}
+
+/// Appraises a case whose base flows and loans are already built (a caller
+/// that also simulates compiles the case and schedules the loans once).
+pub fn appraise_with(case: &Case, flows: &CaseFlows, loans: &[LoanFlows]) -> Appraisal {
+    let project = project_view(flows, case.discount_rate);
+    let products = loans
+        .iter()
+        .map(|loan| financing_view(flows, loan, case.discount_rate, case.household.cash_buffer))
+        .collect();
+    Appraisal {
         case_id: case.id.clone(),
         case_name: case.name.clone(),
         currency: case.currency.clone(),
         discount_rate: case.discount_rate,
         project,
         products,
-    })
+    }
 }
 
 /// The schedule a product makes for a case: the amount to finance (the

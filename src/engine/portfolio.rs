@@ -14,8 +14,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use super::appraisal::appraise_case;
-use super::cashflow::CaseFlows;
+use super::appraisal::{appraise_with, case_schedule, LoanFlows};
+use super::cashflow::{CaseFlows, CaseModel};
 use super::credit::{summarise, PathOutcome, WithoutOutcome};
 use super::scenario::Common;
 use super::simulate::{evaluate_scenario, Prepared};
@@ -120,7 +120,19 @@ pub fn evaluate_loan(
     chain: &str,
     cfg: &BookConfig,
 ) -> Result<Vec<LoanResult>> {
-    let appraisal = appraise_case(case, products)?;
+    // The case is compiled and each schedule made once, for both the
+    // appraisal and the simulation.
+    let schedules = products
+        .iter()
+        .map(|p| case_schedule(case, p))
+        .collect::<Result<Vec<_>>>()?;
+    let model = CaseModel::compile(case)?;
+    let loan_flows: Vec<LoanFlows> = products
+        .iter()
+        .zip(&schedules)
+        .map(|(p, s)| LoanFlows::from_schedule(&p.id, s))
+        .collect();
+    let appraisal = appraise_with(case, &model.base_flows(), &loan_flows);
     let deterministic = |credit: Option<LoanCredit>, k: usize| {
         let (p, view) = (&products[k], &appraisal.products[k]);
         LoanResult {
@@ -138,7 +150,7 @@ pub fn evaluate_loan(
             .map(|k| deterministic(None, k))
             .collect());
     }
-    let prep = Prepared::new(case, products)?;
+    let prep = Prepared::from_parts(case, model, products, &schedules);
     let seed = loan_seed(cfg.seed, index);
     let shared = cfg.rho_region > 0.0 || cfg.rho_chain > 0.0;
     let mut scenario = prep.model.inputs.empty();

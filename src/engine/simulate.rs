@@ -20,6 +20,7 @@ use super::scenario::{Scenario, Slot};
 use crate::domain::case::Case;
 use crate::domain::lender::Lender;
 use crate::domain::product::Product;
+use crate::domain::schedule::Schedule;
 use crate::Result;
 
 /// Most paths one run accepts: outcomes are kept per path (≈ 100 bytes per
@@ -97,9 +98,40 @@ impl Prepared {
         Self::with_loans(case, vec![LoanPlan::none()], vec![Lender::default()])
     }
 
+    /// As [`Prepared::new`], from a case already compiled and each
+    /// product's schedule already made on it, in product order.
+    pub fn from_parts(
+        case: &Case,
+        model: CaseModel,
+        products: &[Product],
+        schedules: &[Schedule],
+    ) -> Prepared {
+        let loans = products
+            .iter()
+            .zip(schedules)
+            .map(|(p, s)| LoanPlan::from_schedule(p, s))
+            .collect();
+        let lenders = products.iter().map(|p| p.lender.clone()).collect();
+        Self::assemble(case, model, loans, lenders)
+    }
+
     fn with_loans(case: &Case, loans: Vec<LoanPlan>, lenders: Vec<Lender>) -> Result<Prepared> {
-        Ok(Prepared {
-            model: CaseModel::compile(case)?,
+        Ok(Self::assemble(
+            case,
+            CaseModel::compile(case)?,
+            loans,
+            lenders,
+        ))
+    }
+
+    fn assemble(
+        case: &Case,
+        model: CaseModel,
+        loans: Vec<LoanPlan>,
+        lenders: Vec<Lender>,
+    ) -> Prepared {
+        Prepared {
+            model,
             loans,
             other_income: case.household.other_income_per_month,
             subsistence: case.household.subsistence_per_month,
@@ -107,7 +139,7 @@ impl Prepared {
             discount_monthly: super::appraisal::monthly_rate(case.discount_rate),
             gamma: case.household.risk_aversion,
             lenders,
-        })
+        }
     }
 }
 
