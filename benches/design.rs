@@ -21,9 +21,10 @@ const PATHS: usize = 1_000;
 
 fn bench(c: &mut Criterion) {
     let case = load_case("data/cases/honduras-drip.toml".as_ref()).unwrap();
-    let (space, _) = load_space("tests/data/spaces/small.toml".as_ref()).unwrap();
+    let (space, _, instruments) = load_space("tests/data/spaces/small.toml".as_ref()).unwrap();
     let s = Scenarios::draw(&case, 10, 1).unwrap();
-    let (candidates, _) = enumerate(&space, &case, &case_facts(&case, &s.base)).unwrap();
+    let (candidates, _) =
+        enumerate(&space, &case, &case_facts(&case, &s.base), &instruments).unwrap();
     let mut g = c.benchmark_group("design");
     g.sample_size(10);
     g.throughput(Throughput::Elements(PATHS as u64));
@@ -32,7 +33,7 @@ fn bench(c: &mut Criterion) {
     });
     g.throughput(Throughput::Elements(candidates.len() as u64));
     g.bench_function("search_small_space", |b| {
-        b.iter(|| design(&space, &case, PATHS, 1, &|_| {}).unwrap())
+        b.iter(|| design(&space, &case, &instruments, PATHS, 1, &|_| {}).unwrap())
     });
     g.finish();
 }

@@ -188,3 +188,42 @@ fn a_solved_rate_prices_every_candidate_at_the_hurdle() {
     }
     assert!(solved > 0);
 }
+
+#[test]
+fn a_waived_constraint_is_said_and_the_search_still_recommends() {
+    design(&[CASE, "--space", "tests/data/spaces/relax.toml"])
+        .success()
+        .stdout(predicate::str::contains("feasible: 0 of"))
+        .stdout(predicate::str::contains("waived (constraints.relax"))
+        .stdout(predicate::str::contains("dscr_p10>=min"))
+        .stdout(predicate::str::contains("recommended: t"));
+}
+
+#[test]
+fn tied_instruments_show_in_every_format() {
+    let out = design(&[
+        CASE,
+        "--space",
+        "tests/data/spaces/tied.toml",
+        "--format",
+        "json",
+    ])
+    .success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let rows = v["candidates"].as_array().unwrap();
+    assert!(rows.iter().any(|r| r["instrument"] == "matching-grant-30"));
+    assert!(rows
+        .iter()
+        .filter(|r| r["instrument"].is_null())
+        .all(|r| r["donor_cost"] == 0.0 || r["donor_cost"].is_null()));
+    assert!(v["tied_to_instrument"].is_boolean());
+}
+
+#[test]
+fn a_first_loss_tie_in_names_file_and_element() {
+    design(&[CASE, "--space", "tests/data/spaces/first-loss.toml"])
+        .code(2)
+        .stderr(predicate::str::contains("first-loss.toml"))
+        .stderr(predicate::str::contains("vary.instrument[1]"))
+        .stderr(predicate::str::contains("covers a book"));
+}

@@ -21,7 +21,7 @@ fn space() -> Space {
 
 fn run(space: &Space, seed: u64) -> Design {
     let case = load_case(CASE.as_ref()).unwrap();
-    design(space, &case, PATHS, seed, &|_| {}).unwrap()
+    design(space, &case, &[], PATHS, seed, &|_| {}).unwrap()
 }
 
 fn on_threads<T: Send>(n: usize, f: impl FnOnce() -> T + Send) -> T {
@@ -195,7 +195,7 @@ fn tenors_past_the_asset_life_fail_that_constraint_and_harvest_follows_the_case(
     let case = load_case("data/cases/mozambique-oilseed.toml".as_ref()).unwrap();
     let mut s = space();
     s.vary.tenor_months = Some(terrace::domain::space::Months::List(vec![60, 96]));
-    let d = design(&s, &case, 50, 1, &|_| {}).unwrap();
+    let d = design(&s, &case, &[], 50, 1, &|_| {}).unwrap();
     assert!(d.facts.asset_life_months < 96, "{:?}", d.facts);
     for r in &d.rows {
         let long = r.candidate.terms.tenor_months > d.facts.asset_life_months;
@@ -214,4 +214,165 @@ fn tenors_past_the_asset_life_fail_that_constraint_and_harvest_follows_the_case(
         case_facts(&other, &base).harvest_months,
         d.facts.harvest_months
     );
+}
+
+fn tied_space() -> (Space, Vec<terrace::domain::instrument::Instrument>) {
+    let (s, _, instruments) = load_space("tests/data/spaces/tied.toml".as_ref()).unwrap();
+    (s, instruments)
+}
+
+#[test]
+fn a_tied_instrument_is_settled_on_the_same_scenarios_as_compare() {
+    // design draws its scenarios once and stores them; compare draws them
+    // afresh for each loan. Path i uses stream (seed, i) in both, so each
+    // tied candidate must reproduce compare's view of the same loan.
+    use terrace::engine::instruments::{evaluate, LoanConfig};
+    let case = load_case(CASE.as_ref()).unwrap();
+    let (s, instruments) = tied_space();
+    let d = design(&s, &case, &instruments, PATHS, 4, &|_| {}).unwrap();
+    let cfg = LoanConfig {
+        paths: PATHS,
+        seed: 4,
+        shared: None,
+        pd_max: 0.03,
+    };
+    let mut checked = 0;
+    for r in d.rows.iter().filter(|r| r.metrics.is_some()) {
+        let Some(id) = &r.candidate.terms.instrument else {
+            continue;
+        };
+        let ins = instruments.iter().find(|x| &x.id == id).unwrap();
+        let m = r.metrics.as_ref().unwrap();
+        let v = &evaluate(&case, &r.candidate.product, std::slice::from_ref(ins), &cfg)
+            .unwrap()
+            .instruments[0];
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()));
+        assert!(close(m.pd_annual, v.pd_annual), "{}: PD", r.candidate.id);
+        assert!(close(m.ce_gain, v.ce_gain), "{}: CE gain", r.candidate.id);
+        assert!(
+            close(m.donor_cost, v.donor_cost),
+            "{}: donor cost",
+            r.candidate.id
+        );
+        assert!(
+            close(m.raroc.unwrap(), v.raroc.unwrap()),
+            "{}: RAROC {:?} vs {:?}",
+            r.candidate.id,
+            m.raroc,
+            v.raroc
+        );
+        assert!(
+            close(m.principal, v.principal),
+            "{}: principal",
+            r.candidate.id
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 5 * d.rows.len() / 6, "every tied candidate");
+}
+
+#[test]
+fn tying_instruments_leaves_the_untied_candidates_as_they_were() {
+    let case = load_case(CASE.as_ref()).unwrap();
+    let (tied, instruments) = tied_space();
+    let mut plain = tied.clone();
+    plain.vary.instrument = None;
+    let with = design(&tied, &case, &instruments, PATHS, 2, &|_| {}).unwrap();
+    let without = design(&plain, &case, &[], PATHS, 2, &|_| {}).unwrap();
+    let untied: Vec<_> = with
+        .rows
+        .iter()
+        .filter(|r| r.candidate.terms.instrument.is_none())
+        .map(|r| (&r.candidate.id, &r.metrics))
+        .collect();
+    let plain_rows: Vec<_> = without
+        .rows
+        .iter()
+        .map(|r| (&r.candidate.id, &r.metrics))
+        .collect();
+    assert_eq!(untied, plain_rows);
+    assert!(untied
+        .iter()
+        .all(|(_, m)| m.as_ref().is_none_or(|m| m.donor_cost == 0.0)));
+}
+
+#[test]
+fn an_instrument_is_recommended_only_where_no_untied_product_qualifies() {
+    let case = load_case(CASE.as_ref()).unwrap();
+    let (mut s, instruments) = tied_space();
+    let mut seen = BTreeSet::new();
+    // From a ceiling untied products meet to one only smaller or cheaper
+    // (instrument-tied) loans can.
+    for pd_max in [0.03, 0.012, 0.008, 0.005, 0.002] {
+        s.constraints.pd_annual_max = pd_max;
+        let d = design(&s, &case, &instruments, PATHS, 6, &|_| {}).unwrap();
+        let untied_qualifies = d
+            .rows
+            .iter()
+            .any(|r| r.meets(&d.waived) && r.candidate.terms.instrument.is_none());
+        assert_eq!(
+            d.tied,
+            d.knee.is_some() && !untied_qualifies,
+            "pd_max {pd_max}"
+        );
+        for r in d.rows.iter().filter(|r| r.frontier) {
+            assert_eq!(
+                r.candidate.terms.instrument.is_some(),
+                d.tied,
+                "{}",
+                r.candidate.id
+            );
+            assert!(r.meets(&d.waived));
+        }
+        seen.insert((d.knee.is_some(), d.tied));
+    }
+    assert!(seen.contains(&(true, false)), "{seen:?}");
+}
+
+#[test]
+fn a_waived_constraint_is_named_and_the_rest_still_hold() {
+    let case = load_case(CASE.as_ref()).unwrap();
+    let (s, _, _) = load_space("tests/data/spaces/relax.toml".as_ref()).unwrap();
+    let d = design(&s, &case, &[], PATHS, 8, &|_| {}).unwrap();
+    assert_eq!(d.feasible(), 0, "no candidate reaches a DSCR of 9");
+    assert_eq!(d.waived, vec![Constraint::Dscr]);
+    let k = d.knee.expect("a recommendation among the rest");
+    let knee = &d.rows[k];
+    assert_eq!(
+        knee.violations.iter().map(|v| v.0).collect::<Vec<_>>(),
+        vec![Constraint::Dscr]
+    );
+    assert!(d.reason.contains("waive"), "{}", d.reason);
+    assert!(d.reason.contains("DSCR p10 ≥ 9"), "{}", d.reason);
+    // Every frontier product meets every other constraint.
+    assert!(d
+        .rows
+        .iter()
+        .filter(|r| r.frontier)
+        .all(|r| r.violations.iter().all(|v| v.0 == Constraint::Dscr)));
+    // Without the waiver the same search finds nothing.
+    let mut strict = s.clone();
+    strict.constraints.relax.clear();
+    let d = design(&strict, &case, &[], PATHS, 8, &|_| {}).unwrap();
+    assert_eq!(d.knee, None);
+    assert!(d.reason.starts_with("nothing is feasible"), "{}", d.reason);
+}
+
+#[test]
+fn a_first_loss_tranche_or_an_unknown_id_cannot_be_tied_to_a_loan() {
+    let case = load_case(CASE.as_ref()).unwrap();
+    for (file, words) in [
+        ("first-loss", "first-loss tranche covers a book"),
+        ("unknown-instrument", "buyer-repayment"),
+    ] {
+        let path = format!("tests/data/spaces/{file}.toml");
+        let (s, _, instruments) = load_space(path.as_ref()).unwrap();
+        let e = design(&s, &case, &instruments, 20, 1, &|_| {}).unwrap_err();
+        assert_eq!(
+            e.location().field.as_deref(),
+            Some("vary.instrument[1]"),
+            "{e}"
+        );
+        assert!(e.to_string().contains(words), "{e}");
+    }
 }

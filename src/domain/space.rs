@@ -192,6 +192,10 @@ pub struct Vary {
     /// the base product's.
     #[serde(default, deserialize_with = "crate::math::money::de_opt_decimal")]
     pub financed_asset_haircut: Option<Decimal>,
+    /// Donor instruments tied to the loan: `"none"` or the id of an
+    /// instrument file in [`Space::instruments_dir`] (methods section 7).
+    #[serde(default)]
+    pub instrument: Option<Vec<String>>,
 }
 
 /// What a product must meet to be offered (methods F55).
@@ -210,7 +214,20 @@ pub struct Constraints {
     /// below subsistence, with the loan against without the investment
     /// (F55's ε; default 0: no rise).
     pub subsistence_rise_max: f64,
+    /// Constraints the lender waives, one at a time and in this order,
+    /// when no candidate meets them all (keys of this table; the asset
+    /// life cannot be waived). Empty by default: nothing is waived and an
+    /// infeasible search is an error.
+    pub relax: Vec<String>,
 }
+
+/// The constraint keys [`Constraints::relax`] may name.
+pub const RELAXABLE: [&str; 4] = [
+    "pd_annual_max",
+    "dscr_p10_min",
+    "raroc_min",
+    "subsistence_rise_max",
+];
 
 impl Default for Constraints {
     fn default() -> Self {
@@ -219,6 +236,7 @@ impl Default for Constraints {
             dscr_p10_min: 1.0,
             raroc_min: None,
             subsistence_rise_max: 0.0,
+            relax: Vec::new(),
         }
     }
 }
@@ -239,6 +257,10 @@ pub struct Space {
     /// The constraints.
     #[serde(default)]
     pub constraints: Constraints,
+    /// Where the instruments of `vary.instrument` are, relative to the
+    /// space file.
+    #[serde(default)]
+    pub instruments_dir: Option<String>,
 }
 
 /// Checks each element of a list by putting it into the base product.
@@ -405,6 +427,35 @@ impl Space {
                 "none"
             );
         }
+        if let Some(list) = &v.instrument {
+            ensure!(
+                !list.is_empty(),
+                "vary.instrument",
+                "at least one instrument id or \"none\"",
+                "an empty list"
+            );
+            for (i, id) in list.iter().enumerate() {
+                let field = format!("vary.instrument[{i}]");
+                ensure!(
+                    !id.trim().is_empty(),
+                    field,
+                    "an instrument id or \"none\"",
+                    "\"\""
+                );
+                ensure!(
+                    !list[..i].contains(id),
+                    field,
+                    "each instrument once",
+                    format!("\"{id}\" a second time")
+                );
+            }
+            ensure!(
+                list.iter().all(|x| x == "none") || self.instruments_dir.is_some(),
+                "instruments_dir",
+                "the folder of the instrument files vary.instrument names (relative to this file)",
+                "none"
+            );
+        }
         self.validate_constraints()?;
         let count = self.size();
         ensure!(
@@ -445,6 +496,21 @@ impl Space {
             "a probability in [0, 1] (methods F55's ε; 0 = no rise)",
             c.subsistence_rise_max
         );
+        for (i, key) in c.relax.iter().enumerate() {
+            let field = format!("constraints.relax[{i}]");
+            ensure!(
+                RELAXABLE.contains(&key.as_str()),
+                field,
+                format!("one of {}", RELAXABLE.join(", ")),
+                format!("\"{key}\"")
+            );
+            ensure!(
+                !c.relax[..i].contains(key),
+                field,
+                "each constraint once",
+                format!("\"{key}\" a second time")
+            );
+        }
         Ok(())
     }
 
@@ -467,6 +533,7 @@ impl Space {
             * n(v.upfront_fee_pct.as_ref().map(Vec::len))
             * n(v.down_payment_pct.as_ref().map(Vec::len))
             * n(v.collateral.as_ref().map(Vec::len))
+            * n(v.instrument.as_ref().map(Vec::len))
     }
 }
 

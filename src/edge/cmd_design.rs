@@ -9,11 +9,13 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 use super::cli::{DesignArgs, Outcome};
+use super::cmd_compare::load_instruments;
 use super::files::Sink;
 use super::render::{decimal_json, write_json, Cell, Format, Table};
 use super::shared::{load_case, with_pool};
 use super::toml_file::load;
 use crate::domain::case::Case;
+use crate::domain::instrument::Instrument;
 use crate::domain::product::Product;
 use crate::domain::space::Space;
 use crate::engine::design::{design, recommended, term_name, Design, Row};
@@ -22,17 +24,35 @@ use crate::{Error, ErrorKind, Result};
 /// Frontier rows shown in the table format (all are in csv and json).
 const SHOWN: usize = 15;
 
-/// Loads and validates a space file, with file and line on any error.
-pub fn load_space(path: &std::path::Path) -> Result<(Space, super::toml_file::Source)> {
+/// Loads and validates a space file, with file and line on any error,
+/// and the instruments of its `instruments_dir` (a folder relative to the
+/// space file; none when it names none).
+pub fn load_space(
+    path: &std::path::Path,
+) -> Result<(Space, super::toml_file::Source, Vec<Instrument>)> {
     let (space, source) = load::<Space>(path)?;
     space.validate().map_err(|e| source.locate(e))?;
-    Ok((space, source))
+    let instruments = match &space.instruments_dir {
+        Some(dir) => {
+            let dir = path.parent().unwrap_or(std::path::Path::new("")).join(dir);
+            if !dir.is_dir() {
+                return Err(source.locate(Error::invalid(
+                    "instruments_dir",
+                    "a folder of instrument files, relative to the space file",
+                    format!("{} (not a folder)", dir.display()),
+                )));
+            }
+            load_instruments(&dir)?
+        }
+        None => Vec::new(),
+    };
+    Ok((space, source, instruments))
 }
 
 /// Runs `terrace design`.
 pub fn run(args: &DesignArgs) -> Result<Outcome> {
     let case = load_case(&args.case)?;
-    let (mut space, source) = load_space(&args.space)?;
+    let (mut space, source, instruments) = load_space(&args.space)?;
     if let Some(v) = args.pd_max {
         space.constraints.pd_annual_max = v;
         space
@@ -52,14 +72,18 @@ pub fn run(args: &DesignArgs) -> Result<Outcome> {
         bar.set_style(style);
     }
     let d = with_pool(args.paths, args.threads, || {
-        design(&space, &case, args.paths, args.seed, &|n| {
+        design(&space, &case, &instruments, args.paths, args.seed, &|n| {
             bar.set_position(n as u64)
         })
     })?
     .map_err(|e| {
         // A space that leaves no candidate on this case is the space
         // file's fault: say where.
-        if e.location().field.as_deref() == Some("vary") {
+        if e.location()
+            .field
+            .as_deref()
+            .is_some_and(|f| f.starts_with("vary"))
+        {
             source.locate(e)
         } else {
             e
@@ -189,7 +213,7 @@ fn textwrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-const METRIC_COLUMNS: [&str; 9] = [
+const METRIC_COLUMNS: [&str; 10] = [
     "annual_rate",
     "principal",
     "ce_gain",
@@ -199,6 +223,7 @@ const METRIC_COLUMNS: [&str; 9] = [
     "dscr_min_p10",
     "subsistence_rise",
     "expected_loss",
+    "donor_cost",
 ];
 
 fn metric_cells(r: &Row) -> Vec<Cell> {
@@ -214,6 +239,7 @@ fn metric_cells(r: &Row) -> Vec<Cell> {
             Cell::num(Some(m.dscr_min_p10), 2),
             Cell::Num(m.subsistence_rise, 4),
             Cell::Num(m.expected_loss, 0),
+            Cell::Num(m.donor_cost, 0),
         ],
     }
 }
@@ -232,11 +258,18 @@ fn candidates_table(d: &Design) -> Table {
             "upfront_fee_pct",
             "down_payment_pct",
             "collateral",
+            "instrument",
             "rate_solved",
         ]
         .into_iter()
         .chain(METRIC_COLUMNS)
-        .chain(["feasible", "binding", "frontier", "recommended"]),
+        .chain([
+            "feasible",
+            "meets_unwaived",
+            "binding",
+            "frontier",
+            "recommended",
+        ]),
     );
     for (i, r) in d.rows.iter().enumerate() {
         let x = &r.candidate.terms;
@@ -251,6 +284,7 @@ fn candidates_table(d: &Design) -> Table {
             Cell::Dec(x.upfront_fee_pct),
             Cell::Dec(x.down_payment_pct),
             Cell::Text(term_name(x.collateral)),
+            x.instrument.clone().map_or(Cell::Empty, Cell::Text),
             r.metrics
                 .as_ref()
                 .and_then(|m| m.rate_solved)
@@ -259,6 +293,7 @@ fn candidates_table(d: &Design) -> Table {
         row.extend(metric_cells(r));
         row.extend([
             Cell::Bool(r.feasible()),
+            Cell::Bool(r.meets(&d.waived)),
             r.binding()
                 .map_or(Cell::Empty, |c| Cell::Text(c.as_str().to_string())),
             Cell::Bool(r.frontier),
@@ -354,6 +389,21 @@ fn write_text(case: &Case, space: &Space, d: &Design, out: &mut dyn Write) -> st
             counts
         }
     )?;
+    if !d.waived.is_empty() {
+        let words: Vec<&str> = d.waived.iter().map(|c| c.as_str()).collect();
+        writeln!(
+            out,
+            "waived (constraints.relax, because no candidate meets every constraint): {}; {} candidates meet the rest",
+            words.join(", "),
+            d.rows.iter().filter(|r| r.meets(&d.waived)).count()
+        )?;
+    }
+    if d.tied {
+        writeln!(
+            out,
+            "only products tied to a donor instrument qualify: the frontier is drawn from them"
+        )?;
+    }
     writeln!(out)?;
     let Some(k) = d.knee else {
         writeln!(out, "{}", d.reason)?;
@@ -424,6 +474,7 @@ fn json_report(case: &Case, space: &Space, d: &Design) -> Value {
             "id": r.candidate.id,
             "name": r.candidate.product.name,
             "tightest_constraint": r.tightest().map(|(c, _)| c.as_str()),
+            "instrument": r.candidate.terms.instrument,
         })
     });
     let pricing = d.pricing.as_ref().map(|p| {
@@ -463,7 +514,10 @@ fn json_report(case: &Case, space: &Space, d: &Design) -> Value {
             "dscr_p10_min": d.constraints.dscr_p10_min,
             "raroc_min": d.raroc_min,
             "subsistence_rise_max": d.constraints.subsistence_rise_max,
+            "relax": d.constraints.relax,
         },
+        "waived": d.waived.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        "tied_to_instrument": d.tied,
         "binding_counts": counts,
         "recommended": rec,
         "reason": d.reason,

@@ -165,7 +165,16 @@ fn case_document(path: &Path, args: &ReportArgs) -> Result<Document> {
             .transpose();
         let designed = space
             .as_ref()
-            .map(|(space, _)| design(space, &case, paths.min(DESIGN_PATHS), seed, &|_| {}))
+            .map(|(space, _, instruments)| {
+                design(
+                    space,
+                    &case,
+                    instruments,
+                    paths.min(DESIGN_PATHS),
+                    seed,
+                    &|_| {},
+                )
+            })
             .transpose();
         (simulation, detail, bars, mixes, designed)
     })?;

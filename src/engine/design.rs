@@ -37,14 +37,17 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 
 use super::appraisal::case_schedule;
+use super::appraisal::monthly_rate;
 use super::cashflow::{CaseFlows, CaseModel};
 use super::credit::{
-    annual_dscrs, evaluate_path_with, evaluate_without, quantile, summarise, CreditSummary,
-    HouseholdPath, LoanPlan, WithoutOutcome,
+    annual_dscrs, evaluate_path_with, evaluate_without, lender_economics, quantile, summarise,
+    CreditSummary, HouseholdPath, LoanPlan, WithoutOutcome,
 };
+use super::instruments::{buyer_deducts, settle, variant_for};
 use super::pricing::{cost_plus, solve_rate, CostPlus};
 use super::simulate::Prepared;
 use crate::domain::case::Case;
+use crate::domain::instrument::{Instrument, Kind};
 use crate::domain::product::{Amortisation, CollateralKind, Frequency, GraceInterest, Product};
 use crate::domain::space::{Calendar, Constraints, Rates, Space};
 use crate::math::money::from_f64;
@@ -135,6 +138,8 @@ pub struct Terms {
     pub down_payment_pct: Decimal,
     /// Collateral.
     pub collateral: CollateralKind,
+    /// The donor instrument tied to the loan (its id), if any.
+    pub instrument: Option<String>,
 }
 
 /// One product of the space, applied to a case.
@@ -201,6 +206,9 @@ impl Terms {
             pct(self.down_payment_pct),
             term_name(self.collateral)
         ));
+        if let Some(i) = &self.instrument {
+            id.push_str(&format!("+{i}"));
+        }
         id
     }
 
@@ -246,7 +254,11 @@ impl Terms {
             pct(self.upfront_fee_pct),
             pct(self.down_payment_pct),
             term_name(self.collateral)
-        )
+        ) + &self
+            .instrument
+            .as_ref()
+            .map(|i| format!(", with donor instrument {i}"))
+            .unwrap_or_default()
     }
 }
 
@@ -255,8 +267,15 @@ impl Terms {
 /// interest rule without grace, a harvest calendar on a case without
 /// harvest peaks or without a harvest after the grace, a balloon share on
 /// a non-balloon loan, a loan maturing past the case's horizon). Tenors
-/// longer than the asset life stay in: they fail that constraint.
-pub fn enumerate(space: &Space, case: &Case, facts: &CaseFacts) -> Result<(Vec<Candidate>, usize)> {
+/// longer than the asset life stay in: they fail that constraint. The
+/// instrument ids of `vary.instrument` (other than `"none"`) are checked
+/// against `instruments`.
+pub fn enumerate(
+    space: &Space,
+    case: &Case,
+    facts: &CaseFacts,
+    instruments: &[Instrument],
+) -> Result<(Vec<Candidate>, usize)> {
     let b = &space.base;
     let v = &space.vary;
     let tenors = v
@@ -292,6 +311,7 @@ pub fn enumerate(space: &Space, case: &Case, facts: &CaseFacts) -> Result<(Vec<C
         .unwrap_or(vec![b.down_payment_pct]);
     let collaterals = v.collateral.clone().unwrap_or(vec![b.collateral.kind]);
     let haircut = v.financed_asset_haircut.or(b.collateral.recovery_haircut);
+    let ties = instrument_ties(space, instruments)?;
 
     let mut out = Vec::new();
     let mut skipped = 0usize;
@@ -308,10 +328,11 @@ pub fn enumerate(space: &Space, case: &Case, facts: &CaseFacts) -> Result<(Vec<C
         fees.len(),
         downs.len(),
         collaterals.len(),
+        ties.len(),
     ];
-    let mut at = [0usize; 10];
+    let mut at = [0usize; 11];
     'all: loop {
-        let [t, c, g, gr, a, bs, r, f, d, k] = at;
+        let [t, c, g, gr, a, bs, r, f, d, k, i] = at;
         let (tenor, calendar, grace, rule, amort, balloon) = (
             tenors[t],
             calendars[c],
@@ -348,6 +369,7 @@ pub fn enumerate(space: &Space, case: &Case, facts: &CaseFacts) -> Result<(Vec<C
             upfront_fee_pct: fees[f],
             down_payment_pct: downs[d],
             collateral: collaterals[k],
+            instrument: ties[i].clone(),
         });
         match terms.and_then(|x| Some((product_of(b, &x, facts, haircut)?, x))) {
             Some((p, terms)) if case_schedule(case, &p).is_ok() => out.push(Candidate {
@@ -381,6 +403,47 @@ pub fn enumerate(space: &Space, case: &Case, facts: &CaseFacts) -> Result<(Vec<C
         .with_field("vary"));
     }
     Ok((out, skipped))
+}
+
+/// The instruments a space ties to its loans: `None` for `"none"`, else
+/// the id, checked against the loaded `instruments`. A first-loss tranche
+/// covers a book, not one loan, so it cannot be tied to a product.
+fn instrument_ties(space: &Space, instruments: &[Instrument]) -> Result<Vec<Option<String>>> {
+    let Some(list) = &space.vary.instrument else {
+        return Ok(vec![None]);
+    };
+    list.iter()
+        .enumerate()
+        .map(|(i, id)| {
+            if id == "none" {
+                return Ok(None);
+            }
+            let field = format!("vary.instrument[{i}]");
+            let Some(ins) = instruments.iter().find(|x| &x.id == id) else {
+                let known: Vec<&str> = instruments.iter().map(|x| x.id.as_str()).collect();
+                return Err(Error::invalid(
+                    field,
+                    format!(
+                        "\"none\" or the id of an instrument file ({})",
+                        if known.is_empty() {
+                            "none found".to_string()
+                        } else {
+                            known.join(", ")
+                        }
+                    ),
+                    format!("\"{id}\""),
+                ));
+            };
+            if ins.kind == Kind::FirstLoss {
+                return Err(Error::invalid(
+                    field,
+                    "an instrument that acts on one loan (a first-loss tranche covers a book: compare it with `terrace compare --portfolio`)",
+                    format!("\"{id}\" (first_loss)"),
+                ));
+            }
+            Ok(Some(id.clone()))
+        })
+        .collect()
 }
 
 /// The product of `terms` on the base product; `None` if it does not
@@ -438,6 +501,8 @@ struct StoredPath {
     capital: Vec<f64>,
     asset_value: Vec<f64>,
     deducting: Vec<f64>,
+    /// Sales with the investment, for a buyer that deducts instalments.
+    revenue: Vec<f64>,
 }
 
 /// The scenarios of a case, drawn once: every candidate is evaluated on
@@ -460,7 +525,7 @@ impl Scenarios {
     pub fn draw(case: &Case, paths: usize, seed: u64) -> Result<Scenarios> {
         let prep = Prepared::without_loan(case)?;
         let months = case.horizon_months() as usize + 1;
-        let bytes = paths * months * 5 * std::mem::size_of::<f64>();
+        let bytes = paths * months * 6 * std::mem::size_of::<f64>();
         if bytes > MAX_PATH_BYTES {
             return Err(Error::usage(format!(
                 "--paths: {paths} paths × {months} months needs {} MB of stored scenarios; at most {} MB: use fewer --paths",
@@ -491,6 +556,7 @@ impl Scenarios {
                             capital: h.capital.to_vec(),
                             asset_value: h.asset_value.to_vec(),
                             deducting: h.deducting_revenue.to_vec(),
+                            revenue: flows.revenue_with.clone(),
                         },
                         wo,
                     )
@@ -536,18 +602,49 @@ impl Scenarios {
         case: &Case,
         product: &Product,
     ) -> Result<(LoanPlan, CreditSummary, Option<f64>)> {
-        let loan = LoanPlan::from_schedule(product, &case_schedule(case, product)?);
+        let e = self.evaluate_with(case, product, None)?;
+        Ok((e.loan, e.summary, e.dscr_p10))
+    }
+
+    /// [`Scenarios::evaluate`] with a donor instrument tied to the loan:
+    /// the loan the instrument runs (a smaller one beside a grant, a
+    /// cheaper one under a subsidy, …) goes through the same paths, and the
+    /// instrument is settled on them as `compare` settles it
+    /// ([`crate::engine::instruments`]).
+    pub fn evaluate_with(
+        &self,
+        case: &Case,
+        product: &Product,
+        instrument: Option<&Instrument>,
+    ) -> Result<Evaluation> {
+        let base = LoanPlan::from_schedule(product, &case_schedule(case, product)?);
+        let variant = match instrument {
+            Some(ins) => variant_for(case, product, &base, ins)?,
+            None => None,
+        };
+        let (loan, lender, sales_share) = match variant {
+            Some(v) => (v.loan, v.lender, v.sales_share),
+            None => (base, product.lender.clone(), None),
+        };
         let mut dscrs = Vec::new();
+        let mut deduct = Vec::new();
         let outcomes: Vec<_> = self
             .paths
             .iter()
             .map(|p| {
+                let deducting = match sales_share {
+                    Some(share) => {
+                        buyer_deducts(share, &p.deducting, &p.revenue, &mut deduct);
+                        &deduct[..]
+                    }
+                    None => &p.deducting[..],
+                };
                 let h = HouseholdPath {
                     enterprise_with: &p.with,
                     enterprise_without: &p.without,
                     capital: &p.capital,
                     asset_value: &p.asset_value,
-                    deducting_revenue: &p.deducting,
+                    deducting_revenue: deducting,
                     other_income: self.other_income,
                     subsistence: self.subsistence,
                     buffer: self.buffer,
@@ -555,20 +652,58 @@ impl Scenarios {
                     discount_monthly: self.discount_monthly,
                 };
                 dscrs.extend(annual_dscrs(&h, &loan).map(|(_, d)| d));
-                evaluate_path_with(&h, &loan, &product.lender, false)
+                evaluate_path_with(&h, &loan, &lender, false)
             })
             .collect();
+        let years = loan.maturity() as f64 / 12.0;
         let summary = summarise(
             &outcomes,
             &self.without,
             &loan,
-            &product.lender,
+            &lender,
             self.gamma,
             self.subsistence,
-            loan.maturity() as f64 / 12.0,
+            years,
         );
-        Ok((loan, summary, quantile(dscrs, 0.10)))
+        let (mut raroc, mut donor_cost) = (summary.raroc, 0.0);
+        if let Some(ins) = instrument {
+            let e = lender_economics(
+                &loan,
+                &lender,
+                summary.pd_annual,
+                summary.lgd,
+                summary.expected_loss,
+                years,
+            );
+            let donor_monthly = monthly_rate(lender.risk_free);
+            if let Some(s) = settle(ins, product, case, &loan, &outcomes, e, donor_monthly)? {
+                raroc = s.economics.raroc();
+                donor_cost = s.donor_cost;
+            }
+        }
+        Ok(Evaluation {
+            loan,
+            summary,
+            dscr_p10: quantile(dscrs, 0.10),
+            raroc,
+            donor_cost,
+        })
     }
+}
+
+/// One product run on the scenarios, with its instrument if any.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// The loan as run (an instrument's variant: smaller, cheaper, …).
+    pub loan: LoanPlan,
+    /// Its credit summary before the instrument is settled.
+    pub summary: CreditSummary,
+    /// 10th percentile of the annual DSCR over every (path, loan year).
+    pub dscr_p10: Option<f64>,
+    /// The lender's RAROC with the instrument settled (F20).
+    pub raroc: Option<f64>,
+    /// The donor's mean PV cost (F41); 0 without an instrument.
+    pub donor_cost: f64,
 }
 
 /// A constraint of methods F55.
@@ -607,6 +742,19 @@ impl Constraint {
             Constraint::Subsistence => "no_subsistence_rise",
         }
     }
+
+    /// The constraint a `constraints.relax` key names (the asset life has
+    /// no key: it cannot be waived).
+    #[must_use]
+    pub fn from_key(key: &str) -> Option<Constraint> {
+        match key {
+            "pd_annual_max" => Some(Constraint::Pd),
+            "dscr_p10_min" => Some(Constraint::Dscr),
+            "raroc_min" => Some(Constraint::Raroc),
+            "subsistence_rise_max" => Some(Constraint::Subsistence),
+            _ => None,
+        }
+    }
 }
 
 /// A candidate's simulated results (absent when its tenor exceeds the
@@ -639,6 +787,8 @@ pub struct Metrics {
     pub principal: f64,
     /// Mean household NPV after financing.
     pub household_npv_mean: f64,
+    /// The donor's mean PV cost of the tied instrument (F41); 0 without one.
+    pub donor_cost: f64,
 }
 
 /// One evaluated candidate.
@@ -661,6 +811,12 @@ impl Row {
     #[must_use]
     pub fn feasible(&self) -> bool {
         self.violations.is_empty()
+    }
+
+    /// Meets every constraint except, possibly, the `waived` ones.
+    #[must_use]
+    pub fn meets(&self, waived: &[Constraint]) -> bool {
+        self.metrics.is_some() && self.violations.iter().all(|(c, _)| waived.contains(c))
     }
 
     /// The constraint it violates most, by normalised margin.
@@ -708,6 +864,12 @@ pub struct Design {
     pub raroc_min: f64,
     /// Index of the recommended product in `rows`.
     pub knee: Option<usize>,
+    /// The constraints waived (from `constraints.relax`, in order) because
+    /// no candidate met them all; empty when some candidate did.
+    pub waived: Vec<Constraint>,
+    /// Whether only products tied to a donor instrument met the
+    /// constraints (so the frontier and the recommendation are among them).
+    pub tied: bool,
     /// Why it is recommended, or why nothing is.
     pub reason: String,
     /// Its pricing.
@@ -808,23 +970,41 @@ fn check(
 }
 
 /// Runs the search. `progress` receives the number of candidates done.
+/// `instruments` holds the instruments `vary.instrument` may name.
+///
+/// Which candidates the frontier is drawn from: those meeting every
+/// constraint; when none does, the constraints of `constraints.relax` are
+/// waived one at a time, in order, until some candidate meets the rest.
+/// Among the candidates that qualify, a product without a donor
+/// instrument is preferred: instrument-tied products form the frontier
+/// only when no untied one qualifies (a donor's money should go where it
+/// is additional, methods section 7).
 pub fn design(
     space: &Space,
     case: &Case,
+    instruments: &[Instrument],
     paths: usize,
     seed: u64,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Design> {
     let scenarios = Scenarios::draw(case, paths, seed)?;
     let facts = case_facts(case, &scenarios.base);
-    let (candidates, skipped) = enumerate(space, case, &facts)?;
+    let (candidates, skipped) = enumerate(space, case, &facts, instruments)?;
+    let instrument_of = |c: &Candidate| {
+        c.terms
+            .instrument
+            .as_ref()
+            .and_then(|id| instruments.iter().find(|x| &x.id == id))
+    };
     let raroc_min = space.raroc_min();
     let done = AtomicUsize::new(0);
     let rows: Vec<Row> = candidates
         .into_par_iter()
         .map(|cand| {
             let metrics = (cand.terms.tenor_months <= facts.asset_life_months)
-                .then(|| evaluate_candidate(&scenarios, case, &cand, raroc_min))
+                .then(|| {
+                    evaluate_candidate(&scenarios, case, &cand, instrument_of(&cand), raroc_min)
+                })
                 .transpose()?;
             let (violations, slacks) = check(
                 &cand.terms,
@@ -850,16 +1030,39 @@ pub fn design(
         constraints: space.constraints.clone(),
         raroc_min,
         knee: None,
+        waived: Vec::new(),
+        tied: false,
         reason: String::new(),
         pricing: None,
         paths,
         seed,
     };
-    mark_frontier(&mut d.rows);
+    let relax: Vec<Constraint> = space
+        .constraints
+        .relax
+        .iter()
+        .filter_map(|k| Constraint::from_key(k))
+        .collect();
+    for level in 0..=relax.len() {
+        let waived = &relax[..level];
+        if !d.rows.iter().any(|r| r.meets(waived)) {
+            continue;
+        }
+        let untied = |r: &Row| r.candidate.terms.instrument.is_none();
+        let tied = !d.rows.iter().any(|r| r.meets(waived) && untied(r));
+        mark_frontier(&mut d.rows, &|r: &Row| {
+            r.meets(waived) && (tied || untied(r))
+        });
+        d.waived = waived.to_vec();
+        d.tied = tied;
+        break;
+    }
     d.knee = knee(&d.rows);
     d.reason = reason(&d);
     if let Some(k) = d.knee {
-        d.pricing = Some(price(&scenarios, case, &d.rows[k], raroc_min)?);
+        let row = &d.rows[k];
+        let ins = instrument_of(&row.candidate);
+        d.pricing = Some(price(&scenarios, case, row, ins, raroc_min)?);
     }
     Ok(d)
 }
@@ -869,6 +1072,7 @@ fn evaluate_candidate(
     s: &Scenarios,
     case: &Case,
     cand: &Candidate,
+    instrument: Option<&Instrument>,
     raroc_min: f64,
 ) -> Result<Metrics> {
     let mut product = cand.product.clone();
@@ -877,7 +1081,9 @@ fn evaluate_candidate(
         let raroc_at = |r: Decimal| {
             let mut p = product.clone();
             p.annual_rate = r;
-            s.evaluate(case, &p).ok().and_then(|(_, x, _)| x.raroc)
+            s.evaluate_with(case, &p, instrument)
+                .ok()
+                .and_then(|e| e.raroc)
         };
         let (rate, ok) = match solve_rate(raroc_at, raroc_min) {
             Ok(r) => (r, true),
@@ -886,44 +1092,53 @@ fn evaluate_candidate(
         product.annual_rate = rate;
         rate_solved = Some(ok);
     }
-    let (loan, x, dscr_p10) = s.evaluate(case, &product)?;
+    let e = s.evaluate_with(case, &product, instrument)?;
+    let x = &e.summary;
     Ok(Metrics {
         annual_rate: product.annual_rate,
         rate_solved,
         ce_gain: x.ce_gain,
-        raroc: x.raroc,
+        raroc: e.raroc,
         pd_annual: x.pd_annual,
-        dscr_p10: dscr_p10.unwrap_or(f64::INFINITY),
+        dscr_p10: e.dscr_p10.unwrap_or(f64::INFINITY),
         dscr_min_p10: x.dscr_p10,
         p_below_subsistence: x.p_below_subsistence,
         subsistence_rise: x.p_below_subsistence - x.p_below_subsistence_without,
         expected_loss: x.expected_loss,
-        principal: loan.principal,
+        principal: e.loan.principal,
         household_npv_mean: x.household_npv_mean,
+        donor_cost: e.donor_cost,
     })
 }
 
-/// Objectives compared: CE gain (max), RAROC (max), PD (min); RAROC and PD
-/// to 4 decimals.
-fn objectives(m: &Metrics) -> (f64, f64, f64) {
+/// Objectives compared: CE gain (max), RAROC (max), PD (min), donor cost
+/// (min, 0 without an instrument); RAROC and PD to 4 decimals.
+type Objectives = (f64, f64, f64, f64);
+
+fn objectives(m: &Metrics) -> Objectives {
     let r4 = |x: f64| (x * 1e4).round() / 1e4;
     (
         m.ce_gain,
         r4(m.raroc.unwrap_or(f64::NEG_INFINITY)),
         r4(m.pd_annual),
+        m.donor_cost,
     )
 }
 
-fn dominates(a: (f64, f64, f64), b: (f64, f64, f64)) -> bool {
-    a.0 >= b.0 && a.1 >= b.1 && a.2 <= b.2 && (a.0 > b.0 || a.1 > b.1 || a.2 < b.2)
+fn dominates(a: Objectives, b: Objectives) -> bool {
+    a.0 >= b.0
+        && a.1 >= b.1
+        && a.2 <= b.2
+        && a.3 <= b.3
+        && (a.0 > b.0 || a.1 > b.1 || a.2 < b.2 || a.3 < b.3)
 }
 
-/// Marks the feasible candidates no other feasible one dominates.
-fn mark_frontier(rows: &mut [Row]) {
-    let feasible: Vec<(usize, (f64, f64, f64))> = rows
+/// Marks the `eligible` candidates no other eligible one dominates.
+fn mark_frontier(rows: &mut [Row], eligible: &(dyn Fn(&Row) -> bool + Sync)) {
+    let feasible: Vec<(usize, Objectives)> = rows
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.feasible())
+        .filter(|(_, r)| eligible(r))
         .filter_map(|(i, r)| r.metrics.as_ref().map(|m| (i, objectives(m))))
         .collect();
     let flags: Vec<(usize, bool)> = feasible
@@ -936,7 +1151,7 @@ fn mark_frontier(rows: &mut [Row]) {
 }
 
 /// Objectives scaled to [0, 1] over the frontier, 1 = best.
-fn scaled(rows: &[Row], i: usize, front: &[usize]) -> [f64; 3] {
+fn scaled(rows: &[Row], i: usize, front: &[usize]) -> [f64; 4] {
     let o = |j: usize| {
         objectives(
             rows[j]
@@ -945,7 +1160,7 @@ fn scaled(rows: &[Row], i: usize, front: &[usize]) -> [f64; 3] {
                 .expect("frontier rows have metrics"),
         )
     };
-    let range = |f: &dyn Fn((f64, f64, f64)) -> f64| {
+    let range = |f: &dyn Fn(Objectives) -> f64| {
         let v: Vec<f64> = front.iter().map(|&j| f(o(j))).collect();
         (
             v.iter().copied().fold(f64::INFINITY, f64::min),
@@ -966,6 +1181,7 @@ fn scaled(rows: &[Row], i: usize, front: &[usize]) -> [f64; 3] {
         s(x.0, range(&|t| t.0), true),
         s(x.1, range(&|t| t.1), true),
         s(x.2, range(&|t| t.2), false),
+        s(x.3, range(&|t| t.3), false),
     ]
 }
 
@@ -990,13 +1206,59 @@ fn knee(rows: &[Row]) -> Option<usize> {
 }
 
 fn short(m: &Metrics) -> String {
+    let donor = if m.donor_cost == 0.0 {
+        String::new()
+    } else {
+        format!(", donor cost {:.0}", m.donor_cost)
+    };
     format!(
-        "CE gain {:.0}/month, RAROC {}, PD {:.2}%",
+        "CE gain {:.0}/month, RAROC {}, PD {:.2}%{donor}",
         m.ce_gain,
         m.raroc
             .map_or("-".to_string(), |r| format!("{:.1}%", 100.0 * r)),
         100.0 * m.pd_annual
     )
+}
+
+/// A candidate's value of the statistic constraint `c` bounds.
+fn statistic(c: Constraint, m: &Metrics) -> f64 {
+    match c {
+        Constraint::Pd => m.pd_annual,
+        Constraint::Dscr => m.dscr_p10,
+        Constraint::Raroc => m.raroc.unwrap_or(f64::NEG_INFINITY),
+        Constraint::Subsistence => m.subsistence_rise,
+        Constraint::AssetLife => f64::NAN,
+    }
+}
+
+fn stat_words(c: Constraint, x: f64) -> String {
+    match c {
+        Constraint::Pd => format!("annual PD {:.2}%", 100.0 * x),
+        Constraint::Dscr => format!("DSCR p10 {x:.2}"),
+        Constraint::Raroc => format!("RAROC {:.1}%", 100.0 * x),
+        Constraint::Subsistence => format!("a rise in P(W < subsistence) of {x:.4}"),
+        Constraint::AssetLife => String::new(),
+    }
+}
+
+/// The best value of `c`'s statistic over every simulated candidate.
+fn best_reached(c: Constraint, d: &Design) -> String {
+    let lower_is_better = matches!(c, Constraint::Pd | Constraint::Subsistence);
+    let values = d
+        .rows
+        .iter()
+        .filter_map(|r| r.metrics.as_ref())
+        .map(|m| statistic(c, m));
+    let best = if lower_is_better {
+        values.fold(f64::INFINITY, f64::min)
+    } else {
+        values.fold(f64::NEG_INFINITY, f64::max)
+    };
+    stat_words(c, best)
+}
+
+fn reached(c: Constraint, m: &Metrics) -> String {
+    format!("has {}", stat_words(c, statistic(c, m)))
 }
 
 fn constraint_words(c: Constraint, d: &Design) -> String {
@@ -1024,14 +1286,14 @@ fn reason(d: &Design) -> String {
         .map(|(c, n)| format!("{} ({n})", constraint_words(*c, d)))
         .collect::<Vec<_>>()
         .join(", ");
+    let most = counts.first().map_or("none".to_string(), |(c, n)| {
+        format!(
+            "{} binds most ({n} of {} candidates)",
+            constraint_words(*c, d),
+            d.rows.len()
+        )
+    });
     let Some(k) = d.knee else {
-        let most = counts.first().map_or("none".to_string(), |(c, n)| {
-            format!(
-                "{} binds most ({n} of {} candidates)",
-                constraint_words(*c, d),
-                d.rows.len()
-            )
-        });
         let closest = d.closest().map_or(String::new(), |r| {
             format!(
                 "; closest to feasible: {} ({}{})",
@@ -1046,8 +1308,13 @@ fn reason(d: &Design) -> String {
                     .map_or(String::new(), |m| format!("; {}", short(m)))
             )
         });
+        let waived = if d.constraints.relax.is_empty() {
+            String::new()
+        } else {
+            format!(" (even waiving {} in turn)", d.constraints.relax.join(", "))
+        };
         return format!(
-            "nothing is feasible: {most}; binding constraints of the {failing} failing candidates: {binds}{closest}"
+            "nothing is feasible{waived}: {most}; binding constraints of the {failing} failing candidates: {binds}{closest}"
         );
     };
     let front: Vec<usize> = (0..d.rows.len()).filter(|&i| d.rows[i].frontier).collect();
@@ -1075,15 +1342,48 @@ fn reason(d: &Design) -> String {
             s
         )
     });
-    let mut text = format!(
-        "{} is the knee of {} non-dominated products out of {} feasible of {}: {}{}. ",
+    let mut text = String::new();
+    if !d.waived.is_empty() {
+        let waived = d
+            .waived
+            .iter()
+            .map(|&c| {
+                format!(
+                    "{} (the best any candidate reaches is {}; the recommended product {})",
+                    constraint_words(c, d),
+                    best_reached(c, d),
+                    reached(c, m(k))
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        text.push_str(&format!(
+            "No product meets every constraint ({most}). The space lets the lender waive, in order, {}: waived {waived}. ",
+            d.constraints.relax.join(", ")
+        ));
+    }
+    let qualifying = d.rows.iter().filter(|r| r.meets(&d.waived)).count();
+    if d.tied {
+        text.push_str(&format!(
+            "No product without a donor instrument qualifies; with one, {} of {} do, and the recommendation is among them. ",
+            qualifying,
+            d.rows.len()
+        ));
+    }
+    text.push_str(&format!(
+        "{} is the knee of {} non-dominated products out of {} {} of {}: {}{}. ",
         knee.candidate.id,
         front.len(),
-        d.feasible(),
+        qualifying,
+        if d.waived.is_empty() {
+            "feasible"
+        } else {
+            "meeting the other constraints"
+        },
         d.rows.len(),
         short(m(k)),
         tight
-    );
+    ));
     let extreme = |label: &str, i: usize| {
         if i == k {
             format!("it is itself the {label}")
@@ -1097,6 +1397,15 @@ fn reason(d: &Design) -> String {
         extreme("highest RAROC", top_raroc),
         extreme("lowest PD", low_pd)
     ));
+    if m(k).ce_gain < 0.0 {
+        // No constraint of F55 asks for a gain, but a lender should know
+        // when the household would do better not to invest at all.
+        let best = best_by(&|x| x.ce_gain);
+        text.push_str(&format!(
+            "Caution: the household's CE gain is negative here and on every product that qualifies (at best {:.0}/month): none makes it better off than not investing. ",
+            m(best).ce_gain
+        ));
+    }
     if failing > 0 {
         text.push_str(&format!(
             "Failing candidates by binding constraint: {binds}."
@@ -1106,17 +1415,25 @@ fn reason(d: &Design) -> String {
 }
 
 /// Prices a product three ways on the same scenarios.
-fn price(s: &Scenarios, case: &Case, row: &Row, hurdle: f64) -> Result<Pricing> {
+fn price(
+    s: &Scenarios,
+    case: &Case,
+    row: &Row,
+    instrument: Option<&Instrument>,
+    hurdle: f64,
+) -> Result<Pricing> {
     let mut product = row.candidate.product.clone();
     if let Some(m) = &row.metrics {
         product.annual_rate = m.annual_rate;
     }
-    let (loan, summary, _) = s.evaluate(case, &product)?;
-    let cp = cost_plus(&loan, &summary, &product.lender, hurdle);
+    let e = s.evaluate_with(case, &product, instrument)?;
+    let cp = cost_plus(&e.loan, &e.summary, &product.lender, hurdle);
     let raroc_at = |r: Decimal| {
         let mut p = product.clone();
         p.annual_rate = r;
-        s.evaluate(case, &p).ok().and_then(|(_, x, _)| x.raroc)
+        s.evaluate_with(case, &p, instrument)
+            .ok()
+            .and_then(|e| e.raroc)
     };
     let hurdle_rate = solve_rate(raroc_at, hurdle).ok();
     let raroc_at_hurdle_rate = hurdle_rate.and_then(raroc_at);
@@ -1156,16 +1473,20 @@ mod tests {
             expected_loss: 0.0,
             principal: 1.0,
             household_npv_mean: 0.0,
+            donor_cost: 0.0,
         }
     }
 
     #[test]
     fn dominance_needs_one_strict_improvement() {
-        let a = (10.0, 0.2, 0.01);
-        assert!(dominates((11.0, 0.2, 0.01), a));
+        let a = (10.0, 0.2, 0.01, 0.0);
+        assert!(dominates((11.0, 0.2, 0.01, 0.0), a));
         assert!(!dominates(a, a));
-        assert!(!dominates((11.0, 0.1, 0.01), a));
-        assert!(dominates((10.0, 0.2, 0.005), a));
+        assert!(!dominates((11.0, 0.1, 0.01, 0.0), a));
+        assert!(dominates((10.0, 0.2, 0.005, 0.0), a));
+        // A donor's money is a cost: the same loan for less of it dominates.
+        assert!(dominates(a, (10.0, 0.2, 0.01, 5.0)));
+        assert!(!dominates((11.0, 0.2, 0.01, 5.0), a));
     }
 
     #[test]
@@ -1194,6 +1515,7 @@ mod tests {
                         upfront_fee_pct: Decimal::ZERO,
                         down_payment_pct: Decimal::ZERO,
                         collateral: CollateralKind::None,
+                        instrument: None,
                     },
                     product: crate::domain::product::tests::base(),
                 },
@@ -1204,7 +1526,7 @@ mod tests {
             })
             .collect();
         let mut rows = rows;
-        mark_frontier(&mut rows);
+        mark_frontier(&mut rows, &Row::feasible);
         assert!(rows.iter().all(|r| r.frontier));
         // Scaled: c0 (1, 0, 0), c1 (7/9, 0.6, 1/3), c2 (0, 1, 1).
         assert_eq!(knee(&rows), Some(1));
@@ -1222,6 +1544,7 @@ mod tests {
             upfront_fee_pct: Decimal::ZERO,
             down_payment_pct: Decimal::ZERO,
             collateral: CollateralKind::None,
+            instrument: None,
         }
     }
 
@@ -1259,7 +1582,7 @@ mod tests {
                     frontier: false,
                 })
                 .collect();
-            mark_frontier(&mut rows);
+            mark_frontier(&mut rows, &Row::feasible);
             let key = |r: &Row| objectives(r.metrics.as_ref().unwrap());
             for a in &rows {
                 let beaten = rows.iter().any(|b| b.feasible() && dominates(key(b), key(a)));

@@ -151,11 +151,11 @@ pub fn accepts(economics: &LenderEconomics, pd_annual: f64, hurdle: f64, pd_max:
 
 /// A loan run on the case's paths: the baseline or an instrument's
 /// variant of it.
-struct Variant {
-    loan: LoanPlan,
-    lender: Lender,
+pub(crate) struct Variant {
+    pub loan: LoanPlan,
+    pub lender: Lender,
     /// Share of with-path sales through a buyer that deducts instalments.
-    sales_share: Option<f64>,
+    pub sales_share: Option<f64>,
 }
 
 /// The discount factor of month `t` at monthly rate `r`.
@@ -241,58 +241,7 @@ pub fn evaluate(
     // For each instrument, the variant it runs (None: the baseline's path).
     let mut variant_of: Vec<Option<usize>> = Vec::with_capacity(instruments.len());
     for ins in instruments {
-        let v = match ins.kind {
-            Kind::Guarantee | Kind::FirstLoss => None,
-            Kind::InterestSubsidy => {
-                let reduction = decimal(ins.rate_reduction.unwrap_or(0.0), "rate_reduction")?;
-                let rate = (product.annual_rate - reduction).max(Decimal::ZERO);
-                let p = product.clone().with_overrides(Some(rate), None, None);
-                let loan = LoanPlan::from_schedule(&p, &case_schedule(case, &p)?);
-                Some(Variant {
-                    loan,
-                    lender: lender.clone(),
-                    sales_share: None,
-                })
-            }
-            Kind::MatchingGrant => {
-                let g = ins.grant_share.unwrap_or(0.0);
-                let amount = financed_amount(case)?;
-                let mut smaller = case.clone();
-                let keep = decimal(1.0 - g, "grant_share")?;
-                smaller.financing.amount = Some(amount * keep);
-                let mut loan = LoanPlan::from_schedule(product, &case_schedule(&smaller, product)?);
-                // The grant reaches the household with the disbursement: it
-                // is a loan-side inflow at month 0 the lender does not fund.
-                loan.net_disbursement += g * to_f64(amount);
-                Some(Variant {
-                    loan,
-                    lender: lender.clone(),
-                    sales_share: None,
-                })
-            }
-            Kind::Leasing => {
-                let mut loan = base_loan.clone();
-                loan.collateral = CollateralKind::FinancedAsset;
-                loan.recovery_haircut = ins.recovery_haircut.unwrap_or(0.0);
-                loan.recovery_delay_months = ins.recovery_delay_months.unwrap_or(0);
-                let mut l = lender.clone();
-                l.recovery_cost_share = ins.recovery_cost_share.unwrap_or(0.0);
-                Some(Variant {
-                    loan,
-                    lender: l,
-                    sales_share: None,
-                })
-            }
-            Kind::BuyerRepayment => {
-                let mut l = lender.clone();
-                l.operating_cost_rate *= 1.0 - ins.opex_reduction.unwrap_or(0.0);
-                Some(Variant {
-                    loan: base_loan.clone(),
-                    lender: l,
-                    sales_share: ins.sales_share,
-                })
-            }
-        };
+        let v = variant_for(case, product, &base_loan, ins)?;
         variant_of.push(v.map(|v| {
             variants.push(v);
             variants.len() - 1
@@ -330,11 +279,12 @@ pub fn evaluate(
         for (v, outs) in variants.iter().zip(outcomes.iter_mut()) {
             let o = match v.sales_share {
                 Some(s) => {
-                    deduct.clear();
-                    deduct.extend((0..flows.len()).map(|t| {
-                        let own = flows.revenue_deducting.get(t).copied().unwrap_or(0.0);
-                        own.max(s * flows.revenue_with[t])
-                    }));
+                    buyer_deducts(
+                        s,
+                        &flows.revenue_deducting,
+                        &flows.revenue_with,
+                        &mut deduct,
+                    );
                     let hv = HouseholdPath {
                         deducting_revenue: &deduct,
                         ..h
@@ -351,7 +301,6 @@ pub fn evaluate(
     let subsistence = case.household.subsistence_per_month;
     let annuity = annuity_due(monthly_rate(case.discount_rate), months);
     let donor_monthly = monthly_rate(lender.risk_free);
-    let n = paths.max(1) as f64;
     let hurdle = lender.hurdle;
 
     // Each variant's view before any donor payment.
@@ -416,60 +365,23 @@ pub fn evaluate(
     let mut claims = Vec::with_capacity(instruments.len());
     for (ins, v) in instruments.iter().zip(&variant_of) {
         let (mut view, e) = views[v.unwrap_or(0)].clone();
-        let mut path_claims = Vec::new();
-        match ins.kind {
-            Kind::Guarantee => {
-                let c = ins.coverage.unwrap_or(0.0);
-                let (mut claim_pv, mut fee_pv, mut claim_contract) = (0.0, 0.0, 0.0);
-                for (s, o) in base_outs.iter().enumerate() {
-                    let (cl, fe) =
-                        guarantee_flows(ins, &base_loan, o, losses.loss[s], donor_monthly);
-                    claim_pv += cl;
-                    fee_pv += fe;
-                    let claim = c * losses.loss[s];
-                    claim_contract += claim * losses.df_contract[s];
-                    path_claims.push(claim);
-                }
-                let mut g = e;
-                g.income -= ins.origination_fee.unwrap_or(0.0) * base_loan.principal / e.years
-                    + ins.utilisation_fee.unwrap_or(0.0) * c * e.average_balance;
-                g.expected_loss -= claim_contract / n / e.years;
-                g.ec *= 1.0 - c;
-                view.economics = g;
-                view.raroc = g.raroc();
-                view.accepted = accepts(&g, view.pd_annual, hurdle, cfg.pd_max);
-                view.donor_cost = (claim_pv - fee_pv) / n;
-            }
-            Kind::FirstLoss => {}
-            Kind::InterestSubsidy => {
-                let variant = &variants[v.unwrap_or(0)];
-                let reduction = product_rate(product) - variant.loan.monthly_rate * 12.0;
-                let flat = product.rate_basis == RateBasis::Flat;
-                let pv: f64 = outcomes[v.unwrap_or(0)]
-                    .iter()
-                    .map(|o| subsidy_pv(reduction, &variant.loan, flat, o, donor_monthly))
-                    .sum();
-                // The lender earns the market rate: the client's part plus
-                // the donor's top-up.
-                let mut s = e;
-                s.income += reduction
-                    * if flat {
-                        variant.loan.principal
-                    } else {
-                        e.average_balance
-                    };
-                view.economics = s;
-                view.raroc = s.raroc();
-                view.accepted = accepts(&s, view.pd_annual, hurdle, cfg.pd_max);
-                view.donor_cost = pv / n;
-            }
-            Kind::MatchingGrant => {
-                view.donor_cost = ins.grant_share.unwrap_or(0.0) * to_f64(financed_amount(case)?);
-            }
-            Kind::Leasing | Kind::BuyerRepayment => {
-                view.donor_cost = ins.donor_cost_share.unwrap_or(0.0) * view.principal;
-            }
+        let run = v.unwrap_or(0);
+        let settled = settle(
+            ins,
+            product,
+            case,
+            &variants[run].loan,
+            &outcomes[run],
+            e,
+            donor_monthly,
+        )?;
+        if let Some(s) = &settled {
+            view.economics = s.economics;
+            view.raroc = s.economics.raroc();
+            view.accepted = accepts(&s.economics, view.pd_annual, hurdle, cfg.pd_max);
+            view.donor_cost = s.donor_cost;
         }
+        let path_claims = settled.map(|s| s.claims).unwrap_or_default();
         result_views.push(view);
         claims.push(path_claims);
     }
@@ -483,6 +395,171 @@ pub fn evaluate(
         hurdle,
         pd_max: cfg.pd_max,
     })
+}
+
+/// The loan an instrument runs instead of the baseline's, or `None` when
+/// it keeps the baseline's loan and path and only splits its losses (a
+/// guarantee, a first-loss tranche).
+pub(crate) fn variant_for(
+    case: &Case,
+    product: &Product,
+    base_loan: &LoanPlan,
+    ins: &Instrument,
+) -> Result<Option<Variant>> {
+    let lender = &product.lender;
+    Ok(match ins.kind {
+        Kind::Guarantee | Kind::FirstLoss => None,
+        Kind::InterestSubsidy => {
+            let reduction = decimal(ins.rate_reduction.unwrap_or(0.0), "rate_reduction")?;
+            let rate = (product.annual_rate - reduction).max(Decimal::ZERO);
+            let p = product.clone().with_overrides(Some(rate), None, None);
+            let loan = LoanPlan::from_schedule(&p, &case_schedule(case, &p)?);
+            Some(Variant {
+                loan,
+                lender: lender.clone(),
+                sales_share: None,
+            })
+        }
+        Kind::MatchingGrant => {
+            let g = ins.grant_share.unwrap_or(0.0);
+            let amount = financed_amount(case)?;
+            let mut smaller = case.clone();
+            let keep = decimal(1.0 - g, "grant_share")?;
+            smaller.financing.amount = Some(amount * keep);
+            let mut loan = LoanPlan::from_schedule(product, &case_schedule(&smaller, product)?);
+            // The grant reaches the household with the disbursement: it
+            // is a loan-side inflow at month 0 the lender does not fund.
+            loan.net_disbursement += g * to_f64(amount);
+            Some(Variant {
+                loan,
+                lender: lender.clone(),
+                sales_share: None,
+            })
+        }
+        Kind::Leasing => {
+            let mut loan = base_loan.clone();
+            loan.collateral = CollateralKind::FinancedAsset;
+            loan.recovery_haircut = ins.recovery_haircut.unwrap_or(0.0);
+            loan.recovery_delay_months = ins.recovery_delay_months.unwrap_or(0);
+            let mut l = lender.clone();
+            l.recovery_cost_share = ins.recovery_cost_share.unwrap_or(0.0);
+            Some(Variant {
+                loan,
+                lender: l,
+                sales_share: None,
+            })
+        }
+        Kind::BuyerRepayment => {
+            let mut l = lender.clone();
+            l.operating_cost_rate *= 1.0 - ins.opex_reduction.unwrap_or(0.0);
+            Some(Variant {
+                loan: base_loan.clone(),
+                lender: l,
+                sales_share: ins.sales_share,
+            })
+        }
+    })
+}
+
+/// Sales paid through a buyer that deducts instalments when a share
+/// `share` of all with-investment sales goes through one: each month the
+/// larger of the case's own deducting channels and that share.
+pub(crate) fn buyer_deducts(share: f64, own: &[f64], revenue_with: &[f64], out: &mut Vec<f64>) {
+    out.clear();
+    out.extend(
+        revenue_with
+            .iter()
+            .enumerate()
+            .map(|(t, r)| own.get(t).copied().unwrap_or(0.0).max(share * r)),
+    );
+}
+
+/// What an instrument changes for the lender and costs the donor on one
+/// loan, settled on the paths of the loan it runs.
+#[derive(Debug, Clone)]
+pub(crate) struct Settled {
+    /// The lender's economics with the instrument.
+    pub economics: LenderEconomics,
+    /// Mean over paths of the donor's PV cost (F41).
+    pub donor_cost: f64,
+    /// The donor's nominal claim on each path (guarantees); empty otherwise.
+    pub claims: Vec<f64>,
+}
+
+/// Settles `ins` on the outcomes `outs` of the loan `loan` it runs (the
+/// baseline's for a guarantee, its variant otherwise), whose economics
+/// before the instrument are `e`. `None` for a first-loss tranche, which
+/// is settled on a book ([`crate::engine::compare`]).
+pub(crate) fn settle(
+    ins: &Instrument,
+    product: &Product,
+    case: &Case,
+    loan: &LoanPlan,
+    outs: &[PathOutcome],
+    e: LenderEconomics,
+    donor_monthly: f64,
+) -> Result<Option<Settled>> {
+    let n = outs.len().max(1) as f64;
+    let (economics, donor_cost, claims) = match ins.kind {
+        Kind::FirstLoss => return Ok(None),
+        Kind::Guarantee => {
+            let c = ins.coverage.unwrap_or(0.0);
+            let (mut claim_pv, mut fee_pv, mut claim_contract) = (0.0, 0.0, 0.0);
+            let mut claims = Vec::with_capacity(outs.len());
+            for o in outs {
+                let loss = if o.defaulted {
+                    o.ead - o.recovery_pv
+                } else {
+                    0.0
+                };
+                let tau = o.default_month.map_or(0, |t| t as usize);
+                let (cl, fe) = guarantee_flows(ins, loan, o, loss, donor_monthly);
+                claim_pv += cl;
+                fee_pv += fe;
+                claim_contract += c * loss * df(loan.monthly_rate, tau);
+                claims.push(c * loss);
+            }
+            let mut g = e;
+            g.income -= ins.origination_fee.unwrap_or(0.0) * loan.principal / e.years
+                + ins.utilisation_fee.unwrap_or(0.0) * c * e.average_balance;
+            g.expected_loss -= claim_contract / n / e.years;
+            g.ec *= 1.0 - c;
+            (g, (claim_pv - fee_pv) / n, claims)
+        }
+        Kind::InterestSubsidy => {
+            let reduction = product_rate(product) - loan.monthly_rate * 12.0;
+            let flat = product.rate_basis == RateBasis::Flat;
+            let pv: f64 = outs
+                .iter()
+                .map(|o| subsidy_pv(reduction, loan, flat, o, donor_monthly))
+                .sum();
+            // The lender earns the market rate: the client's part plus
+            // the donor's top-up.
+            let mut s = e;
+            s.income += reduction
+                * if flat {
+                    loan.principal
+                } else {
+                    e.average_balance
+                };
+            (s, pv / n, Vec::new())
+        }
+        Kind::MatchingGrant => (
+            e,
+            ins.grant_share.unwrap_or(0.0) * to_f64(financed_amount(case)?),
+            Vec::new(),
+        ),
+        Kind::Leasing | Kind::BuyerRepayment => (
+            e,
+            ins.donor_cost_share.unwrap_or(0.0) * loan.principal,
+            Vec::new(),
+        ),
+    };
+    Ok(Some(Settled {
+        economics,
+        donor_cost,
+        claims,
+    }))
 }
 
 fn product_rate(p: &Product) -> f64 {
