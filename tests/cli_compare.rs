@@ -124,6 +124,28 @@ fn a_bad_row_is_reported_and_the_exit_code_is_one() {
         .stdout(predicate::str::contains("5 rows, 4 evaluated, 1 rejected"));
 }
 
+#[test]
+fn a_row_that_is_not_utf8_is_rejected_and_the_rest_evaluated() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = small_portfolio(dir.path(), 3, "");
+    let mut bytes = std::fs::read(&p).unwrap();
+    // A Latin-1 byte (ñ) at the start of the last row: not UTF-8.
+    let last = bytes[..bytes.len() - 1]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .unwrap();
+    bytes.insert(last + 1, 0xf1);
+    std::fs::write(&p, &bytes).unwrap();
+    terrace()
+        .args(["compare", "--portfolio"])
+        .arg(&p)
+        .args(["--instruments", "data/instruments", "--paths", "4"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("line 4, field `record`"))
+        .stdout(predicate::str::contains("3 rows, 2 evaluated, 1 rejected"));
+}
+
 fn bad_instrument(text: &str) -> (tempfile::TempDir, std::process::Output) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("x.toml"), text).unwrap();

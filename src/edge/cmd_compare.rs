@@ -216,7 +216,20 @@ fn run_portfolio(args: &CompareArgs, path: &Path, instruments: &[Instrument]) ->
     let mut jobs = Vec::new();
     let mut rejected: Vec<RowError> = Vec::new();
     let mut index = 0u64;
-    while reader.read_record(&mut record).map_err(read_err)? {
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            // A record the reader cannot decode (bytes that are not UTF-8)
+            // is a rejected row, as in `terrace portfolio`: the run goes on.
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => {
+                let line = e.position().map_or(0, |p| p.line());
+                rejected.push(RowError::new(line, None, "record", e.to_string()));
+                index += 1;
+                continue;
+            }
+            Err(e) => return Err(read_err(e)),
+        }
         let line = record.position().map_or(0, csv::Position::line);
         let job = parse_row(&header, &record, line).and_then(|row| {
             check_unique(&mut ids, &row)?;

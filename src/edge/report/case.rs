@@ -618,7 +618,8 @@ pub fn case_report(r: &CaseReport) -> Result<Document> {
 }
 
 /// The design frontier: every candidate of the space in CE gain × RAROC
-/// space (feasible ones filled, the recommended one ringed), the
+/// space (those meeting the constraints filled — the unwaived ones when
+/// the search had to waive some — the recommended one ringed), the
 /// non-dominated products and the search's reason.
 fn design_section(case: &Case, d: &Design) -> Result<Section> {
     let cur = &case.currency;
@@ -632,7 +633,7 @@ fn design_section(case: &Case, d: &Design) -> Result<Section> {
                 label: row.candidate.id.clone(),
                 ce_gain: m.ce_gain,
                 y: m.raroc.filter(|x| x.is_finite())?,
-                feasible: row.feasible(),
+                feasible: row.meets(&d.waived),
                 recommended: d.knee == Some(i),
             })
         })
@@ -650,7 +651,14 @@ fn design_section(case: &Case, d: &Design) -> Result<Section> {
             "Non-dominated feasible products ({} paths; CE gain per month in {cur})",
             d.paths
         ),
-        &["product", "CE gain", "RAROC", "PD (annual)", "recommended"],
+        &[
+            "product",
+            "CE gain",
+            "RAROC",
+            "PD (annual)",
+            "donor cost",
+            "recommended",
+        ],
     );
     for (i, row) in d.rows.iter().enumerate().filter(|(_, r)| r.frontier) {
         if let Some(m) = &row.metrics {
@@ -659,6 +667,7 @@ fn design_section(case: &Case, d: &Design) -> Result<Section> {
                 amount(m.ce_gain),
                 opt(m.raroc, |x| percent(x, 1)),
                 percent(m.pd_annual, 2),
+                amount(m.donor_cost),
                 if d.knee == Some(i) {
                     "yes".into()
                 } else {
@@ -668,12 +677,25 @@ fn design_section(case: &Case, d: &Design) -> Result<Section> {
         }
     }
     let feasible = d.rows.iter().filter(|r| r.feasible()).count();
+    let waived = if d.waived.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " None meets them all, so the space's relax list waives {}: {} meet the rest.",
+            d.waived
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            d.rows.iter().filter(|r| r.meets(&d.waived)).count()
+        )
+    };
     Ok(Section {
         id: "design".into(),
         title: "Product design".into(),
         paragraphs: vec![
             format!(
-                "{} candidate products of the space on the same scenarios, {feasible} feasible under the constraints (annual PD, DSCR p10, RAROC, asset life, subsistence).",
+                "{} candidate products of the space on the same scenarios, {feasible} feasible under the constraints (annual PD, DSCR p10, RAROC, asset life, subsistence).{waived}",
                 d.rows.len()
             ),
             d.reason.clone(),
