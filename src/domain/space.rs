@@ -214,6 +214,11 @@ pub struct Constraints {
     /// below subsistence, with the loan against without the investment
     /// (F55's ε; default 0: no rise).
     pub subsistence_rise_max: f64,
+    /// Lowest household CE gain per month with the investment and loan
+    /// against without either (F54): default 0, the household must not be
+    /// worse off. Not in F55's list, but the product a lender wants is one
+    /// under which the household is better off (the words).
+    pub ce_gain_min: f64,
     /// Constraints the lender waives, one at a time and in this order,
     /// when no candidate meets them all (keys of this table; the asset
     /// life cannot be waived). Empty by default: nothing is waived and an
@@ -222,11 +227,12 @@ pub struct Constraints {
 }
 
 /// The constraint keys [`Constraints::relax`] may name.
-pub const RELAXABLE: [&str; 4] = [
+pub const RELAXABLE: [&str; 5] = [
     "pd_annual_max",
     "dscr_p10_min",
     "raroc_min",
     "subsistence_rise_max",
+    "ce_gain_min",
 ];
 
 impl Default for Constraints {
@@ -236,6 +242,7 @@ impl Default for Constraints {
             dscr_p10_min: 1.0,
             raroc_min: None,
             subsistence_rise_max: 0.0,
+            ce_gain_min: 0.0,
             relax: Vec::new(),
         }
     }
@@ -495,6 +502,12 @@ impl Space {
             "constraints.subsistence_rise_max",
             "a probability in [0, 1] (methods F55's ε; 0 = no rise)",
             c.subsistence_rise_max
+        );
+        ensure!(
+            c.ce_gain_min.is_finite(),
+            "constraints.ce_gain_min",
+            "a CE gain per month in the case's currency (0: the household is not worse off)",
+            c.ce_gain_min
         );
         for (i, key) in c.relax.iter().enumerate() {
             let field = format!("constraints.relax[{i}]");

@@ -327,12 +327,13 @@ fn frontier_table(d: &Design) -> Table {
 
 fn constraints_line(d: &Design) -> String {
     format!(
-        "annual PD ≤ {}, DSCR p10 ≥ {}, RAROC ≥ {}, tenor ≤ asset life ({} months), P(W < subsistence) rise ≤ {}",
+        "annual PD ≤ {}, DSCR p10 ≥ {}, RAROC ≥ {}, tenor ≤ asset life ({} months), P(W < subsistence) rise ≤ {}, CE gain ≥ {}/month",
         d.constraints.pd_annual_max,
         d.constraints.dscr_p10_min,
         d.raroc_min,
         d.facts.asset_life_months,
-        d.constraints.subsistence_rise_max
+        d.constraints.subsistence_rise_max,
+        d.constraints.ce_gain_min
     )
 }
 
@@ -514,6 +515,7 @@ fn json_report(case: &Case, space: &Space, d: &Design) -> Value {
             "dscr_p10_min": d.constraints.dscr_p10_min,
             "raroc_min": d.raroc_min,
             "subsistence_rise_max": d.constraints.subsistence_rise_max,
+            "ce_gain_min": d.constraints.ce_gain_min,
             "relax": d.constraints.relax,
         },
         "waived": d.waived.iter().map(|c| c.as_str()).collect::<Vec<_>>(),

@@ -76,6 +76,9 @@ pub struct CaseFacts {
     pub first_gain_month: Option<usize>,
     /// The case's currency, given to the candidates.
     pub currency: String,
+    /// The household's subsistence per month: the scale on which a CE
+    /// gain short of its floor is measured.
+    pub subsistence_per_month: f64,
 }
 
 /// Reads [`CaseFacts`] from a case and its base flows.
@@ -112,6 +115,7 @@ pub fn case_facts(case: &Case, base: &CaseFlows) -> CaseFacts {
         horizon_months: case.horizon_months(),
         first_gain_month: base.first_gain_month(),
         currency: case.currency.clone(),
+        subsistence_per_month: case.household.subsistence_per_month,
     }
 }
 
@@ -719,16 +723,19 @@ pub enum Constraint {
     Raroc,
     /// P(W < subsistence) rises by at most ε.
     Subsistence,
+    /// The household is better off: CE gain ≥ min (0).
+    Gain,
 }
 
 impl Constraint {
     /// Every constraint, in report order.
-    pub const ALL: [Constraint; 5] = [
+    pub const ALL: [Constraint; 6] = [
         Constraint::AssetLife,
         Constraint::Pd,
         Constraint::Dscr,
         Constraint::Raroc,
         Constraint::Subsistence,
+        Constraint::Gain,
     ];
 
     /// The name used in output.
@@ -740,6 +747,7 @@ impl Constraint {
             Constraint::Dscr => "dscr_p10>=min",
             Constraint::Raroc => "raroc>=hurdle",
             Constraint::Subsistence => "no_subsistence_rise",
+            Constraint::Gain => "ce_gain>=min",
         }
     }
 
@@ -752,6 +760,7 @@ impl Constraint {
             "dscr_p10_min" => Some(Constraint::Dscr),
             "raroc_min" => Some(Constraint::Raroc),
             "subsistence_rise_max" => Some(Constraint::Subsistence),
+            "ce_gain_min" => Some(Constraint::Gain),
             _ => None,
         }
     }
@@ -963,6 +972,17 @@ fn check(
             } else {
                 (c.subsistence_rise_max - m.subsistence_rise) / c.subsistence_rise_max.max(0.01)
             },
+        ));
+        // A shortfall in CE gain is measured against a tenth of a month's
+        // subsistence, so the scale means the same in every currency.
+        let scale = c
+            .ce_gain_min
+            .abs()
+            .max(0.1 * facts.subsistence_per_month)
+            .max(f64::MIN_POSITIVE);
+        margins.push((
+            Constraint::Gain,
+            ((m.ce_gain - c.ce_gain_min) / scale).clamp(-1e6, 1e6),
         ));
     }
     let (met, failed): (Vec<_>, Vec<_>) = margins.into_iter().partition(|(_, x)| *x >= 0.0);
@@ -1227,6 +1247,7 @@ fn statistic(c: Constraint, m: &Metrics) -> f64 {
         Constraint::Dscr => m.dscr_p10,
         Constraint::Raroc => m.raroc.unwrap_or(f64::NEG_INFINITY),
         Constraint::Subsistence => m.subsistence_rise,
+        Constraint::Gain => m.ce_gain,
         Constraint::AssetLife => f64::NAN,
     }
 }
@@ -1237,6 +1258,7 @@ fn stat_words(c: Constraint, x: f64) -> String {
         Constraint::Dscr => format!("DSCR p10 {x:.2}"),
         Constraint::Raroc => format!("RAROC {:.1}%", 100.0 * x),
         Constraint::Subsistence => format!("a rise in P(W < subsistence) of {x:.4}"),
+        Constraint::Gain => format!("a CE gain of {x:.0}/month"),
         Constraint::AssetLife => String::new(),
     }
 }
@@ -1273,6 +1295,7 @@ fn constraint_words(c: Constraint, d: &Design) -> String {
             "P(W < subsistence) rises by ≤ {}",
             d.constraints.subsistence_rise_max
         ),
+        Constraint::Gain => format!("household CE gain ≥ {}/month", d.constraints.ce_gain_min),
     }
 }
 
@@ -1556,7 +1579,33 @@ mod tests {
             horizon_months: 120,
             first_gain_month: Some(0),
             currency: "USD".into(),
+            subsistence_per_month: 100.0,
         }
+    }
+
+    #[test]
+    fn a_household_worse_off_fails_the_gain_floor_on_the_subsistence_scale() {
+        // Subsistence 100/month: the scale is 10, so a CE gain of −5 misses
+        // the floor of 0 by 0.5 of it.
+        let c = Constraints::default();
+        let (failed, _) = check(
+            &terms(12),
+            Some(&metrics(-5.0, 0.3, 0.0)),
+            &c,
+            0.15,
+            &facts(),
+        );
+        assert_eq!(failed, vec![(Constraint::Gain, 0.5)]);
+        let (failed, met) = check(
+            &terms(12),
+            Some(&metrics(5.0, 0.3, 0.0)),
+            &c,
+            0.15,
+            &facts(),
+        );
+        assert!(failed.is_empty());
+        assert!(met.contains(&(Constraint::Gain, 0.5)));
+        assert_eq!(Constraint::from_key("ce_gain_min"), Some(Constraint::Gain));
     }
 
     proptest::proptest! {
