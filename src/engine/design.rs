@@ -1386,6 +1386,11 @@ fn reason(d: &Design) -> String {
         ));
     }
     let qualifying = d.rows.iter().filter(|r| r.meets(&d.waived)).count();
+    let untied = d
+        .rows
+        .iter()
+        .filter(|r| r.meets(&d.waived) && r.candidate.terms.instrument.is_none())
+        .count();
     if d.tied {
         text.push_str(&format!(
             "No product without a donor instrument qualifies; with one, {} of {} do, and the recommendation is among them. ",
@@ -1393,16 +1398,26 @@ fn reason(d: &Design) -> String {
             d.rows.len()
         ));
     }
+    let pool = if d.tied { qualifying } else { untied };
+    let needless = if !d.tied && qualifying > untied {
+        format!(
+            " without an instrument ({} more qualify only with one, which is not needed here)",
+            qualifying - untied
+        )
+    } else {
+        String::new()
+    };
     text.push_str(&format!(
-        "{} is the knee of {} non-dominated products out of {} {} of {}: {}{}. ",
+        "{} is the knee of {} non-dominated products out of {} {}{} of {}: {}{}. ",
         knee.candidate.id,
         front.len(),
-        qualifying,
+        pool,
         if d.waived.is_empty() {
             "feasible"
         } else {
             "meeting the other constraints"
         },
+        needless,
         d.rows.len(),
         short(m(k)),
         tight
