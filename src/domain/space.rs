@@ -10,6 +10,7 @@
 //! ```toml
 //! id = "upgrading"
 //! name = "Long-term upgrading loans"
+//! instruments_dir = "../instruments"  # for vary.instrument, relative to this file
 //! [base]                     # a complete product (products/*.toml keys)
 //! id = "base"
 //! name = "base"
@@ -23,8 +24,11 @@
 //! grace_months = [0, 6, 12, 24, 36]
 //! frequency = ["monthly", "quarterly", "harvest", "bullet"]
 //! annual_rate = "solve"      # or a list of rates
+//! instrument = ["none", "matching-grant-30"]  # donor instruments tied to the loan
 //! [constraints]
 //! pd_annual_max = 0.03
+//! ce_gain_min = 0.0          # the household must not be worse off
+//! relax = ["dscr_p10_min"]   # waived, in order, when nothing meets them all
 //! ```
 //!
 //! Every value is checked the way a product file is: each list element is
