@@ -137,3 +137,80 @@ fn a_one_row_book_without_shared_shocks_is_the_simulation_of_its_case() {
     assert_eq!(credit.expected_loss, s.expected_loss);
     assert_eq!(credit.ce_gain, s.ce_gain);
 }
+
+#[test]
+fn shared_regional_and_price_shocks_make_loans_default_together() {
+    // Sixty copies of one sample loan in one region and one value chain.
+    // Without shared shocks their defaults are independent draws: the
+    // variance of the number of defaults on a path is binomial, n·p·(1−p).
+    // Loaded on the region's weather and the chain's price factor (F29),
+    // they default together and that variance must be far larger.
+    let text = std::fs::read_to_string("data/portfolios/sample.csv").unwrap();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let mut records = rdr.records();
+    let header = Header::new(&records.next().unwrap().unwrap()).unwrap();
+    let cases: Vec<_> = terrace::edge::bundled::cases().unwrap();
+    let product: terrace::domain::product::Product =
+        toml::from_str(&std::fs::read_to_string("products/microloan-12m-flat.toml").unwrap())
+            .unwrap();
+    let (loans, paths) = (60usize, 200usize);
+    let counts = |row: &terrace::domain::portfolio::PortfolioRow, rho: f64| -> (f64, f64) {
+        let case = apply(row, template_for(row, &cases).unwrap()).unwrap();
+        let cfg = BookConfig {
+            paths,
+            seed: 5,
+            rho_region: rho,
+            rho_chain: rho,
+            pd_max: 0.03,
+        };
+        let mut per_path = vec![0.0f64; paths];
+        for i in 0..loans {
+            let r = evaluate_loan(
+                &case,
+                std::slice::from_ref(&product),
+                i as u64,
+                &row.region,
+                &row.value_chain,
+                &cfg,
+            )
+            .unwrap()
+            .remove(0);
+            for (n, loss) in per_path.iter_mut().zip(&r.credit.unwrap().losses) {
+                *n += f64::from(u8::from(*loss > 0.0));
+            }
+        }
+        let mean = per_path.iter().sum::<f64>() / paths as f64;
+        let var = per_path.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (paths - 1) as f64;
+        (mean / loans as f64, var)
+    };
+    // The first sample loan whose microloan defaults on some paths but not
+    // on most: a row with nothing to share cannot show correlation.
+    let mut tried = 0;
+    for (line, rec) in records.enumerate() {
+        let row = parse_row(&header, &rec.unwrap(), line as u64 + 2).unwrap();
+        let (p, var0) = counts(&row, 0.0);
+        if !(0.05..=0.6).contains(&p) {
+            tried += 1;
+            assert!(
+                tried < 200,
+                "no sample row with a microloan PD in [5%, 60%]"
+            );
+            continue;
+        }
+        let binomial = loans as f64 * p * (1.0 - p);
+        assert!(
+            var0 < 1.6 * binomial,
+            "independent: {var0} vs binomial {binomial}"
+        );
+        let (p9, var9) = counts(&row, 0.9);
+        assert!(
+            var9 > 3.0 * binomial.max(loans as f64 * p9 * (1.0 - p9)),
+            "shared shocks: variance {var9} vs binomial {binomial} (p {p} → {p9}); row {}",
+            row.id
+        );
+        return;
+    }
+    panic!("no usable sample row");
+}
