@@ -80,7 +80,6 @@ pub fn run(args: &PortfolioArgs) -> Result<Outcome> {
         ));
     }
     let products = load_products(&args.loans)?;
-    let cases = bundled::cases()?;
     std::fs::create_dir_all(&args.output_dir).map_err(|e| Error::io(&args.output_dir, e))?;
     let cfg = BookConfig {
         paths: args.paths,
@@ -92,7 +91,7 @@ pub fn run(args: &PortfolioArgs) -> Result<Outcome> {
     // `--paths 0` runs the deterministic metrics only; the pool still needs
     // the thread count checked.
     with_pool(args.paths.max(1), args.threads, || {
-        run_book(args, &products, &cases, &cfg)
+        run_book(args, &products, &bundled::cases()?, &cfg)
     })?
 }
 
