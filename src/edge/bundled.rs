@@ -3,6 +3,8 @@
 //! portfolio rows naming a value chain) work from any directory and give
 //! the same results wherever they run.
 
+use rayon::prelude::*;
+
 use super::toml_file::parse;
 use crate::domain::case::Case;
 use crate::domain::product::Product;
@@ -77,9 +79,12 @@ pub const PRODUCT_FILES: [(&str, &str); 7] = [
 ];
 
 /// The bundled case templates, validated, in file-name order.
+///
+/// Parsed in parallel, in order: each template's PERT quantile tables take
+/// thousands of incomplete-beta evaluations, the bulk of a small run.
 pub fn cases() -> Result<Vec<Case>> {
     CASE_FILES
-        .iter()
+        .par_iter()
         .map(|(name, text)| {
             let file = format!("data/cases/{name}");
             let case: Case = parse(text).map_err(|e| e.with_file(&file))?;

@@ -80,7 +80,6 @@ pub fn run(args: &PortfolioArgs) -> Result<Outcome> {
         ));
     }
     let products = load_products(&args.loans)?;
-    let cases = bundled::cases()?;
     std::fs::create_dir_all(&args.output_dir).map_err(|e| Error::io(&args.output_dir, e))?;
     let cfg = BookConfig {
         paths: args.paths,
@@ -92,7 +91,7 @@ pub fn run(args: &PortfolioArgs) -> Result<Outcome> {
     // `--paths 0` runs the deterministic metrics only; the pool still needs
     // the thread count checked.
     with_pool(args.paths.max(1), args.threads, || {
-        run_book(args, &products, &cases, &cfg)
+        run_book(args, &products, &bundled::cases()?, &cfg)
     })?
 }
 
@@ -163,7 +162,7 @@ fn run_book(
     let mut done = false;
     while !done {
         // Read and validate a batch in file order.
-        let mut batch: Vec<(u64, PortfolioRow, Case, Vec<Product>, Fx)> = Vec::with_capacity(BATCH);
+        let mut batch: Vec<(u64, PortfolioRow, &Case, Fx)> = Vec::with_capacity(BATCH);
         let mut bad: Vec<RowError> = Vec::new();
         while batch.len() + bad.len() < BATCH {
             match reader.read_record(&mut record) {
@@ -181,28 +180,33 @@ fn run_book(
             }
             counts.rows_in += 1;
             let line = record.position().map_or(0, csv::Position::line);
+            // What depends on the rows before (duplicate ids) is checked
+            // here in file order; sizing the template to the row is left to
+            // the parallel part below. Rejections are sorted by line before
+            // they are written, so the split does not show in the output.
             let parsed = parse_row(&header, &record, line).and_then(|row| {
                 check_unique(&mut ids, &row)?;
                 let template = template_for(&row, cases)?;
                 let fx = Fx::of(&row, template)?;
-                let case = apply(&row, template)?;
-                let chosen = choose_products(&row, products)?;
-                Ok((row, case, chosen, fx))
+                Ok((row, template, fx))
             });
             match parsed {
-                Ok((row, case, chosen, fx)) => {
-                    batch.push((args.row_offset + counts.rows_in - 1, row, case, chosen, fx));
+                Ok((row, template, fx)) => {
+                    batch.push((args.row_offset + counts.rows_in - 1, row, template, fx));
                 }
                 Err(e) => bad.push(e),
             }
         }
-        // Evaluate in parallel; collect in order.
+        // Size, evaluate in parallel; collect in order.
         let evaluated: Vec<Evaluated> = batch
             .into_par_iter()
-            .map(|(index, row, case, chosen, fx)| {
-                evaluate_loan(&case, &chosen, index, &row.region, &row.value_chain, cfg)
-                    .map(|r| (row.clone(), fx, r))
-                    .map_err(|e| RowError::from_error(&e, row.line, Some(&row.id)))
+            .map(|(index, row, template, fx)| {
+                let case = apply(&row, template)?;
+                let chosen = choose_products(&row, products)?;
+                match evaluate_loan(&case, chosen, index, &row.region, &row.value_chain, cfg) {
+                    Ok(r) => Ok((row, fx, r)),
+                    Err(e) => Err(RowError::from_error(&e, row.line, Some(&row.id))),
+                }
             })
             .collect();
         for item in evaluated {
@@ -328,16 +332,16 @@ fn book_table(summaries: &[BookSummary], viable: &[usize]) -> Table {
 }
 
 /// The products a row is evaluated under: its own `product_id`, or all.
-fn choose_products(
+fn choose_products<'a>(
     row: &PortfolioRow,
-    products: &[Product],
-) -> std::result::Result<Vec<Product>, RowError> {
+    products: &'a [Product],
+) -> std::result::Result<&'a [Product], RowError> {
     match &row.product_id {
-        None => Ok(products.to_vec()),
+        None => Ok(products),
         Some(id) => products
             .iter()
             .find(|p| &p.id == id)
-            .map(|p| vec![p.clone()])
+            .map(std::slice::from_ref)
             .ok_or_else(|| {
                 let known: Vec<&str> = products.iter().map(|p| p.id.as_str()).collect();
                 RowError::new(

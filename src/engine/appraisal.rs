@@ -86,10 +86,40 @@ pub fn appraise_case(case: &Case, products: &[Product]) -> Result<Appraisal> {
 /// Appraises a case whose base flows and loans are already built (a caller
 /// that also simulates compiles the case and schedules the loans once).
 pub fn appraise_with(case: &Case, flows: &CaseFlows, loans: &[LoanFlows]) -> Appraisal {
+    appraise_detailed(case, flows, loans, Detail::Full)
+}
+
+/// How much of a financing view to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Everything, with the month-by-month table and the verdict's reason.
+    Full,
+    /// The figures and the verdict only: `monthly` is left empty and
+    /// `reason` blank. A book of a million loans reads no more than that,
+    /// and the month dates and reason texts cost more to format than the
+    /// view costs to compute.
+    Summary,
+}
+
+/// [`appraise_with`], with financing views in the given [`Detail`].
+pub fn appraise_detailed(
+    case: &Case,
+    flows: &CaseFlows,
+    loans: &[LoanFlows],
+    detail: Detail,
+) -> Appraisal {
     let project = project_view(flows, case.discount_rate);
     let products = loans
         .iter()
-        .map(|loan| financing_view(flows, loan, case.discount_rate, case.household.cash_buffer))
+        .map(|loan| {
+            financing_view_detailed(
+                flows,
+                loan,
+                case.discount_rate,
+                case.household.cash_buffer,
+                detail,
+            )
+        })
         .collect();
     Appraisal {
         case_id: case.id.clone(),
@@ -308,6 +338,17 @@ pub fn financing_view(
     discount_rate: f64,
     cash_buffer: f64,
 ) -> FinancingView {
+    financing_view_detailed(flows, loan, discount_rate, cash_buffer, Detail::Full)
+}
+
+fn financing_view_detailed(
+    flows: &CaseFlows,
+    loan: &LoanFlows,
+    discount_rate: f64,
+    cash_buffer: f64,
+    detail: Detail,
+) -> FinancingView {
+    let full = detail == Detail::Full;
     let n = flows.len();
     let loan_at = |t: usize| loan.client_flow.get(t).copied().unwrap_or(0.0);
     let due_at = |t: usize| loan.debt_service.get(t).copied().unwrap_or(0.0);
@@ -318,7 +359,7 @@ pub fn financing_view(
         .unwrap_or(0);
 
     let mut cash = cash_buffer;
-    let mut monthly = Vec::with_capacity(n);
+    let mut monthly = Vec::with_capacity(if full { n } else { 0 });
     let mut earned_since_last_due = 0.0;
     let mut min_dscr: Option<f64> = None;
     let mut first_negative: Option<usize> = None;
@@ -341,6 +382,9 @@ pub fn financing_view(
             }
         }
         lowest = lowest.min(cash);
+        if !full {
+            continue;
+        }
         monthly.push(MonthRow {
             period: t,
             date: flows.date(t),
@@ -372,16 +416,23 @@ pub fn financing_view(
     let household_npv = tvm::npv(r, &after_financing);
 
     let first_due = loan.debt_service.iter().position(|&d| d > 0.0);
-    let (verdict, reason) = judge(
-        flows,
-        loan,
-        cash_buffer,
-        first_negative,
-        first_due,
-        min_annual_dscr,
-        household_npv,
-        maturity,
-    );
+    let verdict = verdict_of(first_negative, household_npv, min_annual_dscr);
+    let reason = if full {
+        let (judged, reason) = judge(
+            flows,
+            loan,
+            cash_buffer,
+            first_negative,
+            first_due,
+            min_annual_dscr,
+            household_npv,
+            maturity,
+        );
+        debug_assert_eq!(judged, verdict);
+        reason
+    } else {
+        String::new()
+    };
     FinancingView {
         id: loan.id.clone(),
         principal: loan.principal,
@@ -395,6 +446,26 @@ pub fn financing_view(
         verdict,
         reason,
         monthly,
+    }
+}
+
+/// The verdict [`judge`] explains: cash running out while the loan is
+/// outstanding fails, then a negative NPV after financing is not worth it,
+/// then the lowest annual DSCR decides between weak and passes.
+fn verdict_of(
+    first_negative: Option<usize>,
+    household_npv: f64,
+    min_annual_dscr: Option<f64>,
+) -> Verdict {
+    if first_negative.is_some() {
+        Verdict::Fails
+    } else if household_npv < 0.0 {
+        Verdict::NotWorthIt
+    } else {
+        match min_annual_dscr {
+            Some(d) if d < DSCR_THRESHOLD => Verdict::Weak,
+            _ => Verdict::Passes,
+        }
     }
 }
 

@@ -681,24 +681,32 @@ pub fn evaluate_path_with(
 ) -> PathOutcome {
     let acc = run_account(h, loan, lender);
     let i = loan.monthly_rate;
+    let r = h.discount_monthly;
+    // The three NPVs below are `tvm::npv`'s Horner sums, run side by side
+    // in one pass from the last month (same operations, same order, so the
+    // same bits): each sum waits on its own previous step, and three
+    // interleaved chains keep the core busy where one leaves it waiting.
+    // Months past a vector's end are zeros, which leave a Horner sum at 0.
+    let (x_loan, x_household) = (1.0 / (1.0 + i), 1.0 / (1.0 + r));
+    let (mut lender_npv, mut household_all, mut household_incremental) = (0.0, 0.0, 0.0);
+    for t in (0..acc.household.len().max(acc.lender.len())).rev() {
+        let v = at(&acc.household, t);
+        lender_npv = lender_npv * x_loan + at(&acc.lender, t);
+        household_all = household_all * x_household + v;
+        household_incremental =
+            household_incremental * x_household + (v - at(h.enterprise_without, t));
+    }
     let promised_pv = tvm::npv(i, &loan.due);
-    let received_pv = tvm::npv(i, &acc.lender) + loan.lender_outlay;
+    let received_pv = lender_npv + loan.lender_outlay;
     let (ead, recovery_pv) = acc.default.map_or((0.0, 0.0), |d| {
         let delay = (d.recovery_month - d.month) as i32;
         (d.ead, d.recovery / (1.0 + i).powi(delay))
     });
 
-    let r = h.discount_monthly;
-    let incremental: Vec<f64> = acc
-        .household
-        .iter()
-        .enumerate()
-        .map(|(t, x)| x - at(h.enterprise_without, t))
-        .collect();
-    let household_npv = tvm::npv(r, &incremental);
+    let household_npv = household_incremental;
     // Other income is level: its NPV is an annuity, no vector needed.
     let other = h.other_income * annuity_due_factor(r, h.months());
-    let wealth = h.buffer + tvm::npv(r, &acc.household) + other;
+    let wealth = h.buffer + household_all + other;
     PathOutcome {
         defaulted: acc.default.is_some(),
         default_month: acc.default.map(|d| d.month as u32),

@@ -14,11 +14,11 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use super::appraisal::{appraise_with, case_schedule, LoanFlows};
+use super::appraisal::{appraise_detailed, case_schedule, Detail, LoanFlows};
 use super::cashflow::{CaseFlows, CaseModel};
-use super::credit::{summarise, PathOutcome, WithoutOutcome};
+use super::credit::{evaluate_without, summarise, PathOutcome, WithoutOutcome};
 use super::scenario::Common;
-use super::simulate::{evaluate_scenario, Prepared};
+use super::simulate::Prepared;
 use crate::domain::case::Case;
 use crate::domain::product::Product;
 use crate::math::money::to_f64;
@@ -132,7 +132,7 @@ pub fn evaluate_loan(
         .zip(&schedules)
         .map(|(p, s)| LoanFlows::from_schedule(&p.id, s))
         .collect();
-    let appraisal = appraise_with(case, &model.base_flows(), &loan_flows);
+    let appraisal = appraise_detailed(case, &model.base_flows(), &loan_flows, Detail::Summary);
     let deterministic = |credit: Option<LoanCredit>, k: usize| {
         let (p, view) = (&products[k], &appraisal.products[k]);
         LoanResult {
@@ -178,7 +178,11 @@ pub fn evaluate_loan(
             &mut scenario,
         );
         prep.model.fill(&scenario, &mut flows);
-        let (wo, per_product) = evaluate_scenario(&prep, &flows, &mut with, &mut without);
+        let h = prep.household(&flows, &mut with, &mut without);
+        // The book reports no lender IRR, so paths in arrears skip its root
+        // search (`simulate` solves it for its summary).
+        let per_product = prep.evaluate_loans(&h, false);
+        let wo = evaluate_without(&h);
         without_outcomes.push(wo);
         for (k, o) in per_product.into_iter().enumerate() {
             outcomes[k].push(o);

@@ -6,6 +6,8 @@
 //! exist, and for PERT a table of the Beta quantile on a grid that is dense
 //! in the tails, built once per input and interpolated linearly.
 
+use std::sync::Arc;
+
 use crate::math::stats::norm_inv;
 
 /// A univariate distribution of a model input.
@@ -66,7 +68,9 @@ pub struct Pert {
     pub mode: f64,
     /// Upper bound.
     pub max: f64,
-    table: Vec<f64>,
+    /// Shared: a case sized to each row of a book clones its template's
+    /// PERTs, and most of them are never rescaled.
+    table: Arc<[f64]>,
 }
 
 /// Cells of the PERT quantile table, evenly spaced in probability. Linear
@@ -80,7 +84,7 @@ impl Pert {
     /// A PERT on `[min, max]` with `mode`; requires `min ≤ mode ≤ max`.
     pub fn new(min: f64, mode: f64, max: f64) -> Pert {
         let (a1, a2) = pert_shape(min, mode, max);
-        let table = if max > min {
+        let table: Vec<f64> = if max > min {
             (0..=PERT_GRID)
                 .map(|k| min + (max - min) * beta_inv(k as f64 / PERT_GRID as f64, a1, a2))
                 .collect()
@@ -91,7 +95,7 @@ impl Pert {
             min,
             mode,
             max,
-            table,
+            table: table.into(),
         }
     }
 

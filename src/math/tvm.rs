@@ -241,87 +241,110 @@ struct Pivot {
     below: usize,
 }
 
-fn pivot(flows: &[f64], u: f64) -> Option<Pivot> {
+/// Pivot bounds at u = log(1 + r₀).
+///
+/// The discount weights (1+r₀)^-t span hundreds of orders of magnitude
+/// over a long horizon (0.01^239 at −99 % over 240 months, 11^-300 at
+/// 1000 %), so summing discounted terms directly underflows and loses the
+/// sign changes among the small ones. Each prefix sum is instead carried
+/// times (1+r₀)^k, by the recursion R_k = (1+r₀)·R_(k−1) + v_k, and each
+/// suffix sum times (1+r₀)^-k from the end; these have the prefix and
+/// suffix sums' signs, and [`recurrence_sign_changes`] keeps them in range.
+fn pivot(flows: &[f64], u: f64) -> Pivot {
     let r = u.exp_m1();
-    let n = flows.len();
-    // Weights (1+r)^-t for r ≥ 0, (1+r)^(T-t) for r < 0: all ≤ 1, the
-    // largest exactly 1, so nothing overflows.
-    let (w0, step) = if r >= 0.0 {
-        (1.0, 1.0 / (1.0 + r))
-    } else {
-        ((1.0 + r).powi(n as i32 - 1), 1.0 / (1.0 + r))
-    };
-    let mut w = w0;
-    let mut total = 0.0f64;
-    let mut above = 0;
-    let mut last_sign = 0.0f64;
-    for &v in flows {
-        let d = v * w;
-        if d == 0.0 && v != 0.0 {
-            // A term underflowed: the sign counts could miss a change.
-            return None;
-        }
-        total += d;
-        if total != 0.0 {
-            if last_sign != 0.0 && total.signum() != last_sign {
-                above += 1;
-            }
-            last_sign = total.signum();
-        }
-        w *= step;
-        if !w.is_finite() {
-            return None;
-        }
-    }
-    // Suffix sums: a second pass from the end with the same weights.
-    let mut w = w / step;
-    let mut suffix = 0.0f64;
-    let mut below = 0;
-    let mut last_sign = 0.0f64;
-    for &v in flows.iter().rev() {
-        suffix += v * w;
-        if suffix != 0.0 {
-            if last_sign != 0.0 && suffix.signum() != last_sign {
-                below += 1;
-            }
-            last_sign = suffix.signum();
-        }
-        w /= step;
-    }
-    Some(Pivot {
+    Pivot {
         u,
-        value: total,
-        above,
-        below,
-    })
+        value: scaled_npv(r, flows),
+        above: recurrence_sign_changes(flows.iter(), 1.0 + r),
+        below: recurrence_sign_changes(flows.iter().rev(), 1.0 / (1.0 + r)),
+    }
 }
+
+/// Sign changes (zeros skipped) of the sequence a_k = m·a_(k−1) + v_k,
+/// a_(−1) = 0, for m > 0.
+///
+/// a_k is held as `acc / unit`, where `unit` is a power of two rescaled
+/// whenever |acc| leaves [2^−512, 2^512], so it neither overflows when m > 1
+/// nor underflows when m < 1, however long the sequence. What is dropped is
+/// below 2^−512 of what is kept, far under the rounding of the sum itself.
+fn recurrence_sign_changes<'a>(values: impl Iterator<Item = &'a f64>, m: f64) -> usize {
+    const BIG: f64 = 1.340_780_792_994_259_7e154; // 2^512
+    const SMALL: f64 = 1.0 / BIG;
+    let (mut acc, mut unit) = (0.0f64, 1.0f64);
+    let mut changes = 0;
+    let mut last_sign = 0.0f64;
+    for &v in values {
+        acc = acc * m + v * unit;
+        if !acc.is_finite() {
+            // v·unit overflowed, so the carried sum is negligible beside v.
+            acc = v;
+            unit = 1.0;
+        }
+        let a = acc.abs();
+        if a > BIG {
+            acc *= SMALL;
+            unit *= SMALL;
+        } else if a < SMALL && acc != 0.0 {
+            acc *= BIG;
+            unit *= BIG;
+            if unit.is_infinite() {
+                // Below 2^−1024 of the flows' scale: nothing left to carry.
+                acc = 0.0;
+                unit = 1.0;
+            }
+        }
+        if acc != 0.0 {
+            if last_sign != 0.0 && acc.signum() != last_sign {
+                changes += 1;
+            }
+            last_sign = acc.signum();
+        }
+    }
+    changes
+}
+
+/// Halvings of log(1+r) after which a piece that may still hold two or more
+/// roots is left to the scan. The bounds count roots on either side of a
+/// pivot, not within a piece, so near a root of flows that swing with the
+/// seasons a whole stretch of rates can stay ambiguous however finely it
+/// is cut; bisecting it to the scan's resolution would cost more pivots
+/// than the scan has points.
+const ISOLATE_DEPTH: u32 = 7;
+/// The ambiguous stretches are scanned this many times more finely than
+/// [`GRID_POINTS`] spreads over the whole range.
+const ISOLATE_SCAN_REFINE: usize = 4;
 
 /// Every root on (−99 %, 1000 %] for flows with several sign changes, by
 /// bisecting log(1+r) until each piece holds at most one root by the
-/// [`Pivot`] bounds; pieces that stay ambiguous after a few halvings are
-/// scanned densely. `None` when a bound cannot be trusted (underflow), so
-/// the caller scans the whole range.
+/// [`Pivot`] bounds (solved with Brent's method) or none; the pieces that
+/// stay ambiguous after [`ISOLATE_DEPTH`] halvings are joined into
+/// stretches and scanned, more finely than the full scan would. `None`
+/// only when Brent's method fails on a bracket, so the caller scans the
+/// whole range.
 fn isolate_roots(flows: &[f64]) -> Option<Vec<f64>> {
-    let lo = pivot(flows, (1.0 + IRR_MIN).ln())?;
-    let hi = pivot(flows, (1.0 + IRR_MAX).ln())?;
+    let (u_lo, u_hi) = ((1.0 + IRR_MIN).ln(), (1.0 + IRR_MAX).ln());
+    let lo = pivot(flows, u_lo);
+    let hi = pivot(flows, u_hi);
     let mut roots = Vec::new();
     if hi.value == 0.0 {
         roots.push(IRR_MAX);
     }
+    // Ambiguous stretches (u_a, u_b], in ascending order: the stack visits
+    // the left half of a piece first.
+    let mut ambiguous: Vec<(f64, f64)> = Vec::new();
     let mut stack = vec![(lo, hi, 0u32)];
     while let Some((a, b, depth)) = stack.pop() {
         let bound = a.above.min(b.below);
         if bound == 0 {
             continue;
         }
-        let (ra, rb) = (a.u.exp_m1(), b.u.exp_m1());
         if bound == 1 {
             // At most one root, so a root is simple and shows as a sign change.
             if a.value != 0.0 && b.value != 0.0 && a.value.signum() != b.value.signum() {
                 roots.push(brent(
                     |r| scaled_npv(r, flows),
-                    ra,
-                    rb,
+                    a.u.exp_m1(),
+                    b.u.exp_m1(),
                     a.value,
                     b.value,
                     1e-13,
@@ -329,29 +352,36 @@ fn isolate_roots(flows: &[f64]) -> Option<Vec<f64>> {
             }
             continue;
         }
-        if depth >= 14 {
-            // Scan a window three pieces wide, so a tangent root at the edge
-            // of this piece is a local minimum inside the window; keep only
-            // the roots of this piece, (a, b].
-            let w = b.u - a.u;
-            let found = all_roots(
-                |r| scaled_npv_and_scale(r, flows),
-                |u: f64| u.exp_m1(),
-                a.u - w,
-                b.u + w,
-                31,
-                TANGENT_REL_TOL,
-                usize::MAX,
-            );
-            roots.extend(found.into_iter().filter(|&r| r > ra && r <= rb));
+        if depth >= ISOLATE_DEPTH {
+            match ambiguous.last_mut() {
+                Some(last) if last.1 == a.u => last.1 = b.u,
+                _ => ambiguous.push((a.u, b.u)),
+            }
             continue;
         }
-        let m = pivot(flows, 0.5 * (a.u + b.u))?;
+        let m = pivot(flows, 0.5 * (a.u + b.u));
         if m.value == 0.0 {
             roots.push(m.u.exp_m1());
         }
         stack.push((m, b, depth + 1));
         stack.push((a, m, depth + 1));
+    }
+    let step = (u_hi - u_lo) / ((GRID_POINTS - 1) * ISOLATE_SCAN_REFINE) as f64;
+    for (ua, ub) in ambiguous {
+        // Scan two steps beyond each end, so a tangent root at an end is a
+        // local minimum inside the scan; keep only the roots of (ua, ub].
+        let n = ((ub - ua) / step).ceil() as usize + 5;
+        let found = all_roots(
+            |r| scaled_npv_and_scale(r, flows),
+            |u: f64| u.exp_m1(),
+            ua - 2.0 * step,
+            ub + 2.0 * step,
+            n,
+            TANGENT_REL_TOL,
+            usize::MAX,
+        );
+        let (ra, rb) = (ua.exp_m1(), ub.exp_m1());
+        roots.extend(found.into_iter().filter(|&r| r > ra && r <= rb));
     }
     roots.retain(|&r| r > IRR_MIN && r <= IRR_MAX);
     roots.sort_by(f64::total_cmp);
@@ -1036,6 +1066,84 @@ mod tests {
         assert!(close(irr(&w).unique().unwrap(), 0.0086042818026, 1e-9));
     }
 
+    /// Flows whose NPV is (x − x₁)…(x − x_k)·(1 + x + … + x^(n−1)) in
+    /// x = 1/(1 + r), with x_i = 1/(1 + r_i): the IRRs are the chosen r_i by
+    /// construction (the second factor has no positive real root).
+    fn flows_with_roots(rates: &[f64], n: usize) -> Vec<f64> {
+        let mut poly = vec![1.0];
+        for &r in rates {
+            let xi = 1.0 / (1.0 + r);
+            // Multiply by (x − x_i); coefficient t is the flow at time t.
+            let mut next = vec![0.0; poly.len() + 1];
+            for (t, &c) in poly.iter().enumerate() {
+                next[t] -= xi * c;
+                next[t + 1] += c;
+            }
+            poly = next;
+        }
+        let mut v = vec![0.0; poly.len() + n - 1];
+        for (t, &c) in poly.iter().enumerate() {
+            for w in &mut v[t..t + n] {
+                *w += c;
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn irr_finds_every_chosen_root_over_long_monthly_horizons() {
+        // Regression (issue 5): over 240 monthly periods the root bounds at
+        // −99 % underflowed (0.01^239), so isolation gave up and every such
+        // loan paid for the full scan. The roots come from the construction.
+        for (rates, n) in [
+            (&[0.005, 0.02, 0.08][..], 240),
+            (&[-0.3, 0.01, 0.015, 2.5][..], 360),
+            (&[-0.95, 0.004, 0.03, 0.3, 9.0][..], 480),
+        ] {
+            let v = flows_with_roots(rates, n);
+            assert!(sign_changes(v.iter().copied()) >= 2);
+            let fast = isolate_roots(&v).expect("bounds hold over long horizons");
+            let r = irr(&v);
+            assert_eq!(r.status, IrrStatus::Multiple, "{r:?}");
+            assert_eq!(r.roots, fast);
+            assert_eq!(r.roots.len(), rates.len(), "{rates:?}: {r:?}");
+            for (got, want) in r.roots.iter().zip(rates) {
+                assert!(close(*got, *want, 1e-9), "{rates:?}: {r:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn recurrence_sign_changes_survives_extreme_weights() {
+        // At −99 % (m = 0.01) the carried part shrinks a hundredfold a step,
+        // yet each flow of 1, −2, 2, −2, … still flips the sign.
+        let v: Vec<f64> = (0..1000)
+            .map(|t| match t {
+                0 => 1.0,
+                t if t % 2 == 0 => 2.0,
+                _ => -2.0,
+            })
+            .collect();
+        assert_eq!(recurrence_sign_changes(v.iter(), 0.01), 999);
+        // −1 carried across 998 zeros halving each step is −2^−998 ≈
+        // −3.7e−301, far below where a directly discounted term underflows
+        // relative to the first; a last flow of 1e−300 still flips it,
+        // 1e−301 does not.
+        let mut w = vec![0.0; 1000];
+        w[0] = -1.0;
+        w[999] = 1e-300;
+        assert_eq!(recurrence_sign_changes(w.iter(), 0.5), 1);
+        w[999] = 1e-301;
+        assert_eq!(recurrence_sign_changes(w.iter(), 0.5), 0);
+        // −1e−300 doubled 999 times is −5.3575…: a last flow of 6 flips it,
+        // 5 does not.
+        w[0] = -1e-300;
+        w[999] = 6.0;
+        assert_eq!(recurrence_sign_changes(w.iter(), 2.0), 1);
+        w[999] = 5.0;
+        assert_eq!(recurrence_sign_changes(w.iter(), 2.0), 0);
+    }
+
     #[test]
     fn mirr_published_examples() {
         // Excel MIRR doc (methods.md test 3): 12.609 %;
@@ -1151,6 +1259,39 @@ mod tests {
                 for (a, b) in fast.iter().zip(&slow) {
                     prop_assert!(close(*a, *b, 1e-8), "{:?} vs {:?}", fast, slow);
                 }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        #[test]
+        fn long_monthly_flows_are_isolated_and_agree_with_the_dense_scan(
+            outlay in 1e3..1e5f64,
+            months in prop::collection::vec(-300.0..1000.0f64, 240..480),
+        ) {
+            // An outlay, then monthly net flows that turn negative now and
+            // then: many sign changes over 20 to 40 years.
+            let mut v = vec![-outlay];
+            v.extend(months);
+            prop_assume!(sign_changes(v.iter().copied()) >= 2);
+            let fast = isolate_roots(&v);
+            prop_assert!(fast.is_some(), "isolation gave up on {} periods", v.len());
+            let fast = fast.unwrap();
+            let slow = all_roots(
+                |r| scaled_npv_and_scale(r, &v),
+                |u: f64| u.exp_m1(),
+                (1.0 + IRR_MIN).ln(),
+                (1.0 + IRR_MAX).ln(),
+                20_000,
+                TANGENT_REL_TOL,
+                usize::MAX,
+            );
+            let slow: Vec<f64> = slow.into_iter().filter(|&r| r > IRR_MIN && r <= IRR_MAX).collect();
+            prop_assert_eq!(fast.len(), slow.len(), "{:?} vs {:?}", fast, slow);
+            for (a, b) in fast.iter().zip(&slow) {
+                prop_assert!(close(*a, *b, 1e-8), "{:?} vs {:?}", fast, slow);
             }
         }
     }
