@@ -396,7 +396,7 @@ fn write_text(case: &Case, space: &Space, d: &Design, out: &mut dyn Write) -> st
             out,
             "waived (constraints.relax, because no candidate meets every constraint): {}; {} candidates meet the rest",
             words.join(", "),
-            d.rows.iter().filter(|r| r.meets(&d.waived)).count()
+            d.qualifying()
         )?;
     }
     if d.tied {

@@ -335,6 +335,20 @@ pub struct PathOutcome {
     pub months_in_arrears: u32,
 }
 
+impl PathOutcome {
+    /// The loss L = EAD − PV(recoveries) at the default month; 0 on a path
+    /// without default (F29's per-path loss, as the book and the donor
+    /// instruments count it).
+    #[must_use]
+    pub fn loss(&self) -> f64 {
+        if self.defaulted {
+            self.ead - self.recovery_pv
+        } else {
+            0.0
+        }
+    }
+}
+
 /// The household on the same path without the investment and the loan.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WithoutOutcome {

@@ -907,6 +907,12 @@ impl Design {
         counts
     }
 
+    /// Number of candidates meeting every constraint not waived.
+    #[must_use]
+    pub fn qualifying(&self) -> usize {
+        self.rows.iter().filter(|r| r.meets(&self.waived)).count()
+    }
+
     /// Number of feasible candidates.
     #[must_use]
     pub fn feasible(&self) -> usize {
@@ -1385,7 +1391,7 @@ fn reason(d: &Design) -> String {
             d.constraints.relax.join(", ")
         ));
     }
-    let qualifying = d.rows.iter().filter(|r| r.meets(&d.waived)).count();
+    let qualifying = d.qualifying();
     let untied = d
         .rows
         .iter()

@@ -351,11 +351,7 @@ pub fn evaluate(
         .fold(base_loan.principal, f64::max);
     for o in base_outs {
         let tau = o.default_month.map_or(0, |t| t as usize);
-        losses.loss.push(if o.defaulted {
-            o.ead - o.recovery_pv
-        } else {
-            0.0
-        });
+        losses.loss.push(o.loss());
         losses.df_contract.push(df(base_loan.monthly_rate, tau));
         losses.df_donor.push(df(donor_monthly, tau));
         peak_exposure = peak_exposure.max(o.ead);
@@ -364,8 +360,8 @@ pub fn evaluate(
     let mut result_views = Vec::with_capacity(instruments.len());
     let mut claims = Vec::with_capacity(instruments.len());
     for (ins, v) in instruments.iter().zip(&variant_of) {
-        let (mut view, e) = views[v.unwrap_or(0)].clone();
         let run = v.unwrap_or(0);
+        let (mut view, e) = views[run].clone();
         let settled = settle(
             ins,
             product,
@@ -507,11 +503,7 @@ pub(crate) fn settle(
             let (mut claim_pv, mut fee_pv, mut claim_contract) = (0.0, 0.0, 0.0);
             let mut claims = Vec::with_capacity(outs.len());
             for o in outs {
-                let loss = if o.defaulted {
-                    o.ead - o.recovery_pv
-                } else {
-                    0.0
-                };
+                let loss = o.loss();
                 let tau = o.default_month.map_or(0, |t| t as usize);
                 let (cl, fe) = guarantee_flows(ins, loan, o, loss, donor_monthly);
                 claim_pv += cl;

@@ -208,16 +208,7 @@ pub fn evaluate_loan(
                 expected_loss: s.expected_loss,
                 ce_gain: s.ce_gain,
                 viable: s.pd_annual <= cfg.pd_max && s.ce_gain > 0.0,
-                losses: outs
-                    .iter()
-                    .map(|o| {
-                        if o.defaulted {
-                            o.ead - o.recovery_pv
-                        } else {
-                            0.0
-                        }
-                    })
-                    .collect(),
+                losses: outs.iter().map(PathOutcome::loss).collect(),
             };
             deterministic(Some(credit), k)
         })

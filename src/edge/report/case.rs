@@ -687,7 +687,7 @@ fn design_section(case: &Case, d: &Design) -> Result<Section> {
                 .map(|c| c.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
-            d.rows.iter().filter(|r| r.meets(&d.waived)).count()
+            d.qualifying()
         )
     };
     Ok(Section {
