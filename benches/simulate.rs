@@ -19,7 +19,7 @@ use terrace::edge::shared::load_case;
 use terrace::edge::toml_file::load_product;
 use terrace::engine::cashflow::CaseFlows;
 use terrace::engine::channels::{evaluate, grid};
-use terrace::engine::simulate::{evaluate_scenario, simulate, Config, Prepared};
+use terrace::engine::simulate::{evaluate_scenario, simulate, Config, HouseholdBuffers, Prepared};
 
 const PATHS: usize = 10_000;
 
@@ -46,15 +46,10 @@ fn bench(c: &mut Criterion) {
     let mut flows = CaseFlows::default();
     prep.model.fill(&scenario, &mut flows);
     g.bench_function("evaluate_only", |b| {
-        let (mut with, mut without) = (Vec::new(), Vec::new());
+        let mut buffers = HouseholdBuffers::default();
         b.iter(|| {
             for _ in 0..PATHS {
-                black_box(evaluate_scenario(
-                    &prep,
-                    black_box(&flows),
-                    &mut with,
-                    &mut without,
-                ));
+                black_box(evaluate_scenario(&prep, black_box(&flows), &mut buffers));
             }
         })
     });

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use super::cashflow::CaseFlows;
 use super::credit::{annual_pd, ce_floor, quantile};
-use super::simulate::Prepared;
+use super::simulate::{HouseholdBuffers, Prepared};
 use crate::math::stats::{crra_certainty_equivalent, Welford};
 use crate::{Error, Result};
 
@@ -161,18 +161,17 @@ pub fn evaluate(
                         prep.model.inputs.empty(),
                         CaseFlows::default(),
                         CaseFlows::default(),
-                        Vec::new(),
-                        Vec::new(),
+                        HouseholdBuffers::default(),
                     )
                 },
-                |(scenario, base, flows, with, without), path| {
+                |(scenario, base, flows, buffers), path| {
                     prep.model.inputs.sample(seed, path as u64, &[], scenario);
                     prep.model.fill_except(scenario, Some(activity), base);
                     let mut out = Vec::with_capacity(cells);
                     for mix in mixes {
                         flows.copy_from(base);
                         prep.model.add_with_path(scenario, activity, mix, flows);
-                        let h = prep.household(flows, with, without);
+                        let h = prep.household(flows, buffers);
                         out.extend(prep.evaluate_loans(&h, false).into_iter().map(|o| Record {
                             defaulted: o.defaulted,
                             loss: o.promised_pv - o.received_pv,

@@ -41,11 +41,11 @@ use super::appraisal::monthly_rate;
 use super::cashflow::{CaseFlows, CaseModel};
 use super::credit::{
     annual_dscrs, evaluate_path_with, evaluate_without, lender_economics, quantile, summarise,
-    CreditSummary, HouseholdPath, LoanPlan, WithoutOutcome,
+    CreditSummary, HouseholdPath, LoanPlan, Tails, WithoutOutcome,
 };
 use super::instruments::{buyer_deducts, settle, variant_for};
 use super::pricing::{cost_plus, solve_rate, CostPlus};
-use super::simulate::Prepared;
+use super::simulate::{HouseholdBuffers, Prepared};
 use crate::domain::case::Case;
 use crate::domain::instrument::{Instrument, Kind};
 use crate::domain::product::{Amortisation, CollateralKind, Frequency, GraceInterest, Product};
@@ -507,6 +507,9 @@ struct StoredPath {
     deducting: Vec<f64>,
     /// Sales with the investment, for a buyer that deducts instalments.
     revenue: Vec<f64>,
+    /// The path after a loan is done with; buyer deductions end with the
+    /// loan, so every candidate shares them.
+    tails: Tails,
 }
 
 /// The scenarios of a case, drawn once: every candidate is evaluated on
@@ -529,7 +532,8 @@ impl Scenarios {
     pub fn draw(case: &Case, paths: usize, seed: u64) -> Result<Scenarios> {
         let prep = Prepared::without_loan(case)?;
         let months = case.horizon_months() as usize + 1;
-        let bytes = paths * months * 6 * std::mem::size_of::<f64>();
+        // Six monthly series and the five of the tails.
+        let bytes = paths * months * 11 * std::mem::size_of::<f64>();
         if bytes > MAX_PATH_BYTES {
             return Err(Error::usage(format!(
                 "--paths: {paths} paths × {months} months needs {} MB of stored scenarios; at most {} MB: use fewer --paths",
@@ -544,14 +548,13 @@ impl Scenarios {
                     (
                         prep.model.inputs.empty(),
                         CaseFlows::default(),
-                        Vec::new(),
-                        Vec::new(),
+                        HouseholdBuffers::default(),
                     )
                 },
-                |(scenario, flows, with, without), path| {
+                |(scenario, flows, buffers), path| {
                     prep.model.inputs.sample(seed, path as u64, &[], scenario);
                     prep.model.fill(scenario, flows);
-                    let h = prep.household(flows, with, without);
+                    let h = prep.household(flows, buffers);
                     let wo = evaluate_without(&h);
                     (
                         StoredPath {
@@ -561,6 +564,7 @@ impl Scenarios {
                             asset_value: h.asset_value.to_vec(),
                             deducting: h.deducting_revenue.to_vec(),
                             revenue: flows.revenue_with.clone(),
+                            tails: h.tails.cloned().unwrap_or_default(),
                         },
                         wo,
                     )
@@ -568,9 +572,9 @@ impl Scenarios {
             )
             .collect();
         let model = CaseModel::compile(case)?;
-        let (mut with, mut without) = (Vec::new(), Vec::new());
         let base = model.base_flows();
-        let h = prep.household(&base, &mut with, &mut without);
+        let mut buffers = HouseholdBuffers::default();
+        let h = prep.household(&base, &mut buffers);
         let (other_income, subsistence, buffer, discount_monthly) =
             (h.other_income, h.subsistence, h.buffer, h.discount_monthly);
         let (paths, without): (Vec<_>, Vec<_>) = drawn.into_iter().unzip();
@@ -654,6 +658,7 @@ impl Scenarios {
                     buffer: self.buffer,
                     savings_rate: 0.0,
                     discount_monthly: self.discount_monthly,
+                    tails: Some(&p.tails),
                 };
                 dscrs.extend(annual_dscrs(&h, &loan).map(|(_, d)| d));
                 evaluate_path_with(&h, &loan, &lender, false)

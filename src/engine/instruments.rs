@@ -38,7 +38,7 @@ use super::credit::{
 };
 use super::portfolio::{shock, SHOCK_YEARS};
 use super::scenario::Common;
-use super::simulate::Prepared;
+use super::simulate::{HouseholdBuffers, Prepared};
 use crate::domain::case::Case;
 use crate::domain::instrument::{Instrument, Kind};
 use crate::domain::lender::Lender;
@@ -251,7 +251,7 @@ pub fn evaluate(
     let paths = cfg.paths;
     let mut scenario = prep.model.inputs.empty();
     let mut flows = CaseFlows::default();
-    let (mut with, mut without, mut deduct) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut buffers, mut deduct) = (HouseholdBuffers::default(), Vec::new());
     let (mut weather, mut market) = ([0.0; SHOCK_YEARS], [0.0; SHOCK_YEARS]);
     let mut outcomes: Vec<Vec<PathOutcome>> =
         variants.iter().map(|_| Vec::with_capacity(paths)).collect();
@@ -274,7 +274,7 @@ pub fn evaluate(
             .sample_shared(cfg.seed, path as u64, &[], common.as_ref(), &mut scenario);
         prep.model.fill(&scenario, &mut flows);
         months = flows.len().max(1);
-        let h = prep.household(&flows, &mut with, &mut without);
+        let h = prep.household(&flows, &mut buffers);
         without_outcomes.push(evaluate_without(&h));
         for (v, outs) in variants.iter().zip(outcomes.iter_mut()) {
             let o = match v.sales_share {

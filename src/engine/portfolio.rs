@@ -18,7 +18,7 @@ use super::appraisal::{appraise_detailed, case_schedule, Detail, LoanFlows};
 use super::cashflow::{CaseFlows, CaseModel};
 use super::credit::{evaluate_without, summarise, PathOutcome, WithoutOutcome};
 use super::scenario::Common;
-use super::simulate::Prepared;
+use super::simulate::{HouseholdBuffers, Prepared};
 use crate::domain::case::Case;
 use crate::domain::product::Product;
 use crate::math::money::to_f64;
@@ -155,7 +155,7 @@ pub fn evaluate_loan(
     let shared = cfg.rho_region > 0.0 || cfg.rho_chain > 0.0;
     let mut scenario = prep.model.inputs.empty();
     let mut flows = CaseFlows::default();
-    let (mut with, mut without) = (Vec::new(), Vec::new());
+    let mut buffers = HouseholdBuffers::default();
     let (mut weather, mut market) = ([0.0; SHOCK_YEARS], [0.0; SHOCK_YEARS]);
     let mut outcomes: Vec<Vec<PathOutcome>> = vec![Vec::with_capacity(cfg.paths); products.len()];
     let mut without_outcomes: Vec<WithoutOutcome> = Vec::with_capacity(cfg.paths);
@@ -178,7 +178,7 @@ pub fn evaluate_loan(
             &mut scenario,
         );
         prep.model.fill(&scenario, &mut flows);
-        let h = prep.household(&flows, &mut with, &mut without);
+        let h = prep.household(&flows, &mut buffers);
         // The book reports no lender IRR, so paths in arrears skip its root
         // search (`simulate` solves it for its summary).
         let per_product = prep.evaluate_loans(&h, false);

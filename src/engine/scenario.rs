@@ -74,6 +74,40 @@ impl Common<'_> {
     }
 }
 
+/// How an input's value follows from a normal score z: directly for the
+/// normal and lognormal (their location worked out once, not per draw),
+/// through Φ and the quantile function for the rest.
+#[derive(Debug, Clone, Copy)]
+enum Score {
+    /// a + b·z.
+    Affine(f64, f64),
+    /// exp(a + b·z).
+    Exp(f64, f64),
+    /// quantile(Φ(z)).
+    Quantile,
+}
+
+impl Score {
+    fn of(d: &Dist) -> Score {
+        match *d {
+            Dist::Fixed(v) => Score::Affine(v, 0.0),
+            Dist::Normal { mean, sd } => Score::Affine(mean, sd),
+            Dist::LogNormal { mean, sigma } => Score::Exp(mean.ln() - 0.5 * sigma * sigma, sigma),
+            _ => Score::Quantile,
+        }
+    }
+
+    /// [`Dist::from_normal_score`] of `d`, whose map this is.
+    #[inline]
+    fn value(self, d: &Dist, z: f64) -> f64 {
+        match self {
+            Score::Affine(a, b) => a + b * z,
+            Score::Exp(a, b) => (a + b * z).exp(),
+            Score::Quantile => d.from_normal_score(z),
+        }
+    }
+}
+
 /// A drought chain ready to sample.
 #[derive(Debug, Clone)]
 struct DroughtChain {
@@ -101,6 +135,8 @@ pub struct Inputs {
     random: Vec<bool>,
     /// Whether the input is drawn as a normal score rather than a uniform.
     normal_score: Vec<bool>,
+    /// How each input's value follows from a normal score.
+    score: Vec<Score>,
     /// Which shared shock, if any, moves the input in a portfolio (F29).
     shock: Vec<Shock>,
     labels: Vec<String>,
@@ -152,6 +188,7 @@ impl Inputs {
             params: Vec::new(),
             random: Vec::new(),
             normal_score: Vec::new(),
+            score: Vec::new(),
             shock: Vec::new(),
             labels: Vec::new(),
             years: years.max(1),
@@ -166,6 +203,7 @@ impl Inputs {
     pub fn add(&mut self, label: impl Into<String>, param: &Param) -> Slot {
         self.params.push(param.clone());
         self.random.push(param.is_random());
+        self.score.push(Score::of(&param.dist));
         self.normal_score.push(matches!(
             param.dist,
             Dist::Normal { .. } | Dist::LogNormal { .. }
@@ -342,7 +380,7 @@ impl Inputs {
                 } else if let Some((_, u)) = pins.iter().find(|(s, _)| *s == slot) {
                     p.dist.quantile(u.clamp(1e-12, 1.0 - 1e-12))
                 } else if normal(slot) {
-                    p.dist.from_normal_score(z[slot])
+                    self.score[slot].value(&p.dist, z[slot])
                 } else {
                     p.dist.quantile(z[slot].clamp(1e-12, 1.0 - 1e-12))
                 };

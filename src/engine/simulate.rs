@@ -14,7 +14,7 @@ use super::appraisal::case_schedule;
 use super::cashflow::{CaseFlows, CaseModel};
 use super::credit::{
     annual_dscrs, evaluate_path_with, evaluate_without, summarise, CreditSummary, HouseholdPath,
-    LoanPlan, PathOutcome, WithoutOutcome,
+    LoanPlan, PathOutcome, Tails, WithoutOutcome,
 };
 use super::scenario::{Scenario, Slot};
 use crate::domain::case::Case;
@@ -147,8 +147,17 @@ impl Prepared {
 struct Work {
     scenario: Scenario,
     flows: CaseFlows,
+    household: HouseholdBuffers,
+}
+
+/// Buffers behind a [`HouseholdPath`], reused across paths: the
+/// enterprise's net cash with and without the investment, and the path's
+/// [`Tails`].
+#[derive(Debug, Clone, Default)]
+pub struct HouseholdBuffers {
     with: Vec<f64>,
     without: Vec<f64>,
+    tails: Tails,
 }
 
 /// Evaluates one scenario: the household without the investment, and with
@@ -156,28 +165,31 @@ struct Work {
 pub fn evaluate_scenario(
     prep: &Prepared,
     flows: &CaseFlows,
-    with: &mut Vec<f64>,
-    without: &mut Vec<f64>,
+    buffers: &mut HouseholdBuffers,
 ) -> (WithoutOutcome, Vec<PathOutcome>) {
-    let h = prep.household(flows, with, without);
+    let h = prep.household(flows, buffers);
     let outcomes = prep.evaluate_loans(&h, true);
     (evaluate_without(&h), outcomes)
 }
 
 impl Prepared {
-    /// The household's view of `flows`, with `with`/`without` as buffers for
-    /// the enterprise's net cash.
+    /// The household's view of `flows`, built in `buffers`, its tails
+    /// summed once for every loan evaluated on it.
     pub fn household<'a>(
         &self,
         flows: &'a CaseFlows,
-        with: &'a mut Vec<f64>,
-        without: &'a mut Vec<f64>,
+        buffers: &'a mut HouseholdBuffers,
     ) -> HouseholdPath<'a> {
+        let HouseholdBuffers {
+            with,
+            without,
+            tails,
+        } = buffers;
         with.clear();
         without.clear();
         with.extend((0..flows.len()).map(|t| flows.net_with(t)));
         without.extend((0..flows.len()).map(|t| flows.net_without(t)));
-        HouseholdPath {
+        let mut h = HouseholdPath {
             enterprise_with: with,
             enterprise_without: without,
             capital: &flows.capital,
@@ -188,7 +200,11 @@ impl Prepared {
             buffer: self.buffer,
             savings_rate: 0.0,
             discount_monthly: self.discount_monthly,
-        }
+            tails: None,
+        };
+        tails.fill(&h);
+        h.tails = Some(&*tails);
+        h
     }
 
     /// Each loan on one household path; the lender's IRR is solved only
@@ -223,7 +239,7 @@ pub fn simulate(prep: &Prepared, cfg: &Config, progress: &(dyn Fn(usize) + Sync)
         prep,
         cfg,
         progress,
-        |flows, with, wo| evaluate_scenario(prep, flows, with, wo),
+        |flows, buffers| evaluate_scenario(prep, flows, buffers),
         |(wo, per_product)| {
             without.push(wo);
             for (k, o) in per_product.into_iter().enumerate() {
@@ -285,8 +301,8 @@ pub fn simulate_detailed(
         prep,
         cfg,
         progress,
-        |flows, with, wo| {
-            let h = prep.household(flows, with, wo);
+        |flows, buffers| {
+            let h = prep.household(flows, buffers);
             let outcomes = prep.evaluate_loans(&h, true);
             let dscrs: Vec<Vec<(usize, f64)>> = prep
                 .loans
@@ -318,7 +334,7 @@ fn for_each_path<T: Send>(
     prep: &Prepared,
     cfg: &Config,
     progress: &(dyn Fn(usize) + Sync),
-    eval: impl Fn(&CaseFlows, &mut Vec<f64>, &mut Vec<f64>) -> T + Sync,
+    eval: impl Fn(&CaseFlows, &mut HouseholdBuffers) -> T + Sync,
     mut fold: impl FnMut(T),
 ) {
     let mut done = 0;
@@ -330,8 +346,7 @@ fn for_each_path<T: Send>(
                 || Work {
                     scenario: prep.model.inputs.empty(),
                     flows: CaseFlows::default(),
-                    with: Vec::new(),
-                    without: Vec::new(),
+                    household: HouseholdBuffers::default(),
                 },
                 |w, path| {
                     prep.model
@@ -339,7 +354,7 @@ fn for_each_path<T: Send>(
                         .sample(cfg.seed, path as u64, &cfg.pins, &mut w.scenario);
                     let mix = cfg.mix.as_ref().map(|(a, m)| (*a, m.as_slice()));
                     prep.model.fill_with_mix(&w.scenario, mix, &mut w.flows);
-                    eval(&w.flows, &mut w.with, &mut w.without)
+                    eval(&w.flows, &mut w.household)
                 },
             )
             .collect();
