@@ -141,29 +141,42 @@ fn pert_shape(min: f64, mode: f64, max: f64) -> (f64, f64) {
     }
 }
 
-/// Beta quantile by bisection on the regularised incomplete beta function;
-/// used only to build PERT tables, so robustness matters more than speed.
+/// Beta quantile: Newton's method on the regularised incomplete beta
+/// function, kept inside a bracket that every evaluation narrows, with a
+/// bisection step whenever Newton's would leave it. A table of 2,049 cells
+/// is built per PERT input when a case is read, so each cell takes a few
+/// evaluations rather than the fifty a pure bisection to 1e-15 needs.
 fn beta_inv(u: f64, a: f64, b: f64) -> f64 {
-    use statrs::function::beta::beta_reg;
+    use statrs::function::beta::{beta_reg, ln_beta};
     if u <= 0.0 {
         return 0.0;
     }
     if u >= 1.0 {
         return 1.0;
     }
+    let ln_b = ln_beta(a, b);
     let (mut lo, mut hi) = (0.0_f64, 1.0_f64);
-    for _ in 0..100 {
-        let mid = 0.5 * (lo + hi);
-        if beta_reg(a, b, mid) < u {
-            lo = mid;
+    let mut x = a / (a + b);
+    for _ in 0..200 {
+        let f = beta_reg(a, b, x) - u;
+        if f < 0.0 {
+            lo = x;
         } else {
-            hi = mid;
+            hi = x;
         }
-        if hi - lo < 1e-15 {
-            break;
+        let pdf = ((a - 1.0) * x.ln() + (b - 1.0) * (-x).ln_1p() - ln_b).exp();
+        let newton = x - f / pdf;
+        let next = if pdf.is_finite() && pdf > 0.0 && newton > lo && newton < hi {
+            newton
+        } else {
+            0.5 * (lo + hi)
+        };
+        if (next - x).abs() < 1e-15 || hi - lo < 1e-15 {
+            return next;
         }
+        x = next;
     }
-    0.5 * (lo + hi)
+    x
 }
 
 impl Dist {
@@ -309,6 +322,20 @@ mod tests {
             .map(|i| d.quantile((i as f64 + 0.5) / n as f64))
             .sum::<f64>()
             / n as f64
+    }
+
+    #[test]
+    fn beta_quantiles_match_scipy() {
+        // scipy.stats.beta.ppf(u, a, b), scipy 1.17.1.
+        for (u, a, b, expected) in [
+            (0.3, 2.2, 4.7, 0.212_607_088_618_625_54),
+            (0.001, 1.2, 4.8, 0.000_701_046_781_617_267_6),
+            (0.999, 5.0, 1.0, 0.999_799_919_951_966_4),
+            (0.5, 3.0, 3.0, 0.5),
+        ] {
+            let x = beta_inv(u, a, b);
+            assert!((x - expected).abs() < 1e-12, "Beta({a}, {b}) at {u}: {x}");
+        }
     }
 
     #[test]
