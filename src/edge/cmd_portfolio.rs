@@ -3,13 +3,13 @@
 //!
 //! Rows stream through in batches: each batch is read, validated (a bad row
 //! goes to `rejected.csv` with its line, id, field and reason, and the run
-//! goes on), evaluated in parallel, and written in file order, so memory
-//! does not grow with the book and results do not depend on the thread
-//! count. Every output is written under a temporary name and renamed when
+//! goes on), evaluated in parallel while the next batch is read, and
+//! written in file order, so memory does not grow with the book and
+//! results do not depend on the thread count. Every output is written under a temporary name and renamed when
 //! complete.
 
 use std::collections::HashSet;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use indicatif::ProgressBar;
@@ -96,7 +96,109 @@ pub fn run(args: &PortfolioArgs) -> Result<Outcome> {
 }
 
 /// A row evaluated under its products, or the reason it was rejected.
-type Evaluated = std::result::Result<(PortfolioRow, Fx, Vec<LoanResult>), RowError>;
+type Evaluated = std::result::Result<EvaluatedRow, RowError>;
+
+/// A row's results, with its lines of loans.csv already formatted (in the
+/// parallel part: formatting floats is a good share of a deterministic
+/// run).
+struct EvaluatedRow {
+    results: Vec<LoanResult>,
+    units_per_usd: f64,
+    lines: std::io::Result<Vec<u8>>,
+}
+
+/// Rows read in file order: the ones to evaluate, with their index in the
+/// book, and the ones already rejected.
+#[derive(Default)]
+struct Batch<'c> {
+    rows: Vec<(u64, PortfolioRow, &'c Case, Fx)>,
+    bad: Vec<RowError>,
+}
+
+/// The book's rows, read and checked in file order.
+struct Rows<'c, R> {
+    reader: csv::Reader<R>,
+    record: csv::StringRecord,
+    header: Header,
+    /// Ids seen so far: a later duplicate is rejected.
+    ids: HashSet<String>,
+    cases: &'c [Case],
+    row_offset: u64,
+    rows_in: u64,
+    done: bool,
+}
+
+impl<'c, R: Read> Rows<'c, R> {
+    /// The next [`BATCH`] rows, good or bad; sets `done` at the end of the
+    /// file.
+    fn next_batch(&mut self) -> Batch<'c> {
+        let mut batch = Batch::default();
+        while batch.rows.len() + batch.bad.len() < BATCH {
+            match self.reader.read_record(&mut self.record) {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.done = true;
+                    break;
+                }
+                Err(e) => {
+                    self.rows_in += 1;
+                    let line = e.position().map_or(0, |p| p.line());
+                    batch
+                        .bad
+                        .push(RowError::new(line, None, "record", e.to_string()));
+                    continue;
+                }
+            }
+            self.rows_in += 1;
+            let line = self.record.position().map_or(0, csv::Position::line);
+            // What depends on the rows before (duplicate ids) is checked
+            // here in file order; sizing the template to the row is left to
+            // the parallel part. Rejections are sorted by line before they
+            // are written, so the split does not show in the output.
+            let parsed = parse_row(&self.header, &self.record, line).and_then(|row| {
+                check_unique(&mut self.ids, &row)?;
+                let template = template_for(&row, self.cases)?;
+                let fx = Fx::of(&row, template)?;
+                Ok((row, template, fx))
+            });
+            match parsed {
+                Ok((row, template, fx)) => {
+                    let index = self.row_offset + self.rows_in - 1;
+                    batch.rows.push((index, row, template, fx));
+                }
+                Err(e) => batch.bad.push(e),
+            }
+        }
+        batch
+    }
+}
+
+/// Sizes each row's template, evaluates it under its products and formats
+/// its lines of loans.csv, in parallel; results in file order.
+fn evaluate_batch(
+    rows: Vec<(u64, PortfolioRow, &Case, Fx)>,
+    products: &[Product],
+    cfg: &BookConfig,
+) -> Vec<Evaluated> {
+    rows.into_par_iter()
+        .map(|(index, row, template, fx)| {
+            let case = apply(&row, template)?;
+            let chosen = choose_products(&row, products)?;
+            let results = evaluate_loan(&case, chosen, index, &row.region, &row.value_chain, cfg)
+                .map_err(|e| RowError::from_error(&e, row.line, Some(&row.id)))?;
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let lines = results
+                .iter()
+                .try_for_each(|r| write_loan(&mut w, &row, &fx, r))
+                .and_then(|()| w.into_inner().map_err(|e| e.into_error()));
+            Ok(EvaluatedRow {
+                results,
+                units_per_usd: fx.units_per_usd,
+                lines,
+            })
+        })
+        .collect()
+}
 
 struct Counts {
     rows_in: u64,
@@ -137,10 +239,17 @@ fn run_book(
 
     let out = &args.output_dir;
     let loans_path = out.join("loans.csv");
-    let mut loans = csv::Writer::from_writer(Sink::open(Some(&loans_path))?);
-    loans
+    let mut loans = Sink::open(Some(&loans_path))?;
+    let mut header_line = csv::Writer::from_writer(Vec::new());
+    header_line
         .write_record(LOAN_COLUMNS)
         .map_err(|e| Error::io(&loans_path, e.into()))?;
+    let header_line = header_line
+        .into_inner()
+        .map_err(|e| Error::io(&loans_path, e.into_error()))?;
+    loans
+        .write_all(&header_line)
+        .map_err(|e| Error::io(&loans_path, e))?;
     let rejected_path = out.join("rejected.csv");
     let mut rejected = csv::Writer::from_writer(Sink::open(Some(&rejected_path))?);
     rejected
@@ -152,72 +261,43 @@ fn run_book(
         .map(|p| BookLosses::new(&p.id, cfg.paths))
         .collect();
     let mut viable = vec![0usize; books.len()];
-    let mut ids = HashSet::new();
     let mut counts = Counts {
         rows_in: 0,
         rows_ok: 0,
         rows_rejected: 0,
     };
+    let mut rows = Rows {
+        reader,
+        record,
+        header,
+        ids: HashSet::new(),
+        cases,
+        row_offset: args.row_offset,
+        rows_in: 0,
+        done: false,
+    };
     let bar = row_bar(file);
-    let mut done = false;
-    while !done {
-        // Read and validate a batch in file order.
-        let mut batch: Vec<(u64, PortfolioRow, &Case, Fx)> = Vec::with_capacity(BATCH);
-        let mut bad: Vec<RowError> = Vec::new();
-        while batch.len() + bad.len() < BATCH {
-            match reader.read_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => {
-                    done = true;
-                    break;
-                }
-                Err(e) => {
-                    counts.rows_in += 1;
-                    let line = e.position().map_or(0, |p| p.line());
-                    bad.push(RowError::new(line, None, "record", e.to_string()));
-                    continue;
-                }
-            }
-            counts.rows_in += 1;
-            let line = record.position().map_or(0, csv::Position::line);
-            // What depends on the rows before (duplicate ids) is checked
-            // here in file order; sizing the template to the row is left to
-            // the parallel part below. Rejections are sorted by line before
-            // they are written, so the split does not show in the output.
-            let parsed = parse_row(&header, &record, line).and_then(|row| {
-                check_unique(&mut ids, &row)?;
-                let template = template_for(&row, cases)?;
-                let fx = Fx::of(&row, template)?;
-                Ok((row, template, fx))
-            });
-            match parsed {
-                Ok((row, template, fx)) => {
-                    batch.push((args.row_offset + counts.rows_in - 1, row, template, fx));
-                }
-                Err(e) => bad.push(e),
-            }
-        }
-        // Size, evaluate in parallel; collect in order.
-        let evaluated: Vec<Evaluated> = batch
-            .into_par_iter()
-            .map(|(index, row, template, fx)| {
-                let case = apply(&row, template)?;
-                let chosen = choose_products(&row, products)?;
-                match evaluate_loan(&case, chosen, index, &row.region, &row.value_chain, cfg) {
-                    Ok(r) => Ok((row, fx, r)),
-                    Err(e) => Err(RowError::from_error(&e, row.line, Some(&row.id))),
-                }
-            })
-            .collect();
+    let mut batch = rows.next_batch();
+    loop {
+        // The next batch is read (on this thread) while this one is
+        // evaluated (on the pool), so reading does not hold the cores up.
+        let last = rows.done;
+        let (next, evaluated) = rayon::join(
+            || (!last).then(|| rows.next_batch()),
+            || evaluate_batch(batch.rows, products, cfg),
+        );
+        let mut bad = batch.bad;
         for item in evaluated {
             match item {
-                Ok((row, fx, results)) => {
+                Ok(row) => {
                     counts.rows_ok += 1;
-                    for r in &results {
-                        write_loan(&mut loans, &row, &fx, r)
-                            .map_err(|e| Error::io(&loans_path, e))?;
+                    let lines = row.lines.map_err(|e| Error::io(&loans_path, e))?;
+                    loans
+                        .write_all(&lines)
+                        .map_err(|e| Error::io(&loans_path, e))?;
+                    for r in &row.results {
                         if let Some(k) = books.iter().position(|b| b.product == r.product) {
-                            books[k].add(r, 1.0 / fx.units_per_usd);
+                            books[k].add(r, 1.0 / row.units_per_usd);
                             viable[k] += usize::from(r.credit.as_ref().is_some_and(|c| c.viable));
                         }
                     }
@@ -237,11 +317,16 @@ fn run_book(
                 ])
                 .map_err(|err| Error::io(&rejected_path, err.into()))?;
         }
-        bar.set_position(counts.rows_in);
+        bar.set_position(counts.rows_ok + counts.rows_rejected);
+        match next {
+            Some(b) => batch = b,
+            None => break,
+        }
     }
+    counts.rows_in = rows.rows_in;
     bar.finish_and_clear();
 
-    finish(loans, &loans_path)?;
+    loans.finish()?;
     finish(rejected, &rejected_path)?;
     write_segments(&loans_path, &out.join("segments.csv"))?;
     if args.parquet {
@@ -384,8 +469,8 @@ impl Fx {
     }
 }
 
-fn write_loan(
-    w: &mut csv::Writer<Sink>,
+fn write_loan<W: std::io::Write>(
+    w: &mut csv::Writer<W>,
     row: &PortfolioRow,
     fx: &Fx,
     r: &LoanResult,

@@ -41,7 +41,7 @@ pub fn read_text(path: &Path) -> Result<String> {
 }
 
 /// Opens a file for streaming reads, skipping a UTF-8 BOM if present.
-pub fn open_reader(path: &Path) -> Result<Box<dyn io::BufRead>> {
+pub fn open_reader(path: &Path) -> Result<Box<dyn io::BufRead + Send>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = io::BufReader::with_capacity(1 << 16, file);
     let head = io::BufRead::fill_buf(&mut reader).map_err(|e| Error::io(path, e))?;
