@@ -417,19 +417,17 @@ impl CaseModel {
         (price * c.pass_through - c.deductions) * c.paid_share
     }
 
-    /// The certification premium per unit channel `k` adds in `year`.
+    /// The certification premium per unit channel `k` adds in `year` once
+    /// the conversion is over.
     fn premium(
         cert: Option<&CertModel>,
-        converted: bool,
         k: usize,
         c: &ChannelModel,
         s: &Scenario,
         year: usize,
     ) -> f64 {
         match cert {
-            Some(cm) if converted && cm.channels[k] => {
-                s.value(cm.premium, year).max(0.0) * c.pass_through
-            }
+            Some(cm) if cm.channels[k] => s.value(cm.premium, year).max(0.0) * c.pass_through,
             _ => 0.0,
         }
     }
@@ -451,20 +449,26 @@ impl CaseModel {
     ) {
         let n = revenue.len();
         let k_n = a.channels.len();
-        let mut shares = vec![0.0; k_n];
-        let mut prices = vec![0.0; k_n];
-        let mut net = vec![0.0; k_n];
-        let mut intended = vec![0.0; k_n];
+        // One allocation for the per-channel scratch (this runs for every
+        // activity on every Monte Carlo path).
+        let mut scratch = vec![0.0; 6 * k_n];
+        let (shares, rest) = scratch.split_at_mut(k_n);
+        let (prices, rest) = rest.split_at_mut(k_n);
+        let (net, rest) = rest.split_at_mut(k_n);
+        let (intended, rest) = rest.split_at_mut(k_n);
+        // The certification premium per unit once converted, this year.
+        let (premiums, advances) = rest.split_at_mut(k_n);
         // Input advances outstanding with each buyer, interest included.
-        let mut advances = vec![0.0; k_n];
         let any_advance = a.channels.iter().any(|c| c.advance_share > 0.0);
         let mut annual_output = 0.0;
         let mut annual_cost = 0.0;
+        let mut cm = self.start_month as usize - 1;
         for t in 0..n {
             let year = t / 12;
             if t % 12 == 0 {
-                for (pr, c) in prices.iter_mut().zip(&a.channels) {
-                    *pr = Self::unit_price(c, s, year);
+                for (k, c) in a.channels.iter().enumerate() {
+                    prices[k] = Self::unit_price(c, s, year);
+                    premiums[k] = Self::premium(cert, k, c, s, year);
                 }
                 let mut out = s.value(p.output, year).max(0.0)
                     * p.ramp_at(year)
@@ -476,13 +480,12 @@ impl CaseModel {
                 annual_cost = s.value(p.fixed_cost, year).max(0.0)
                     + s.value(p.unit_cost, year).max(0.0) * out;
                 let converted = cert.is_none_or(|c| t >= c.conversion_months);
-                for (k, c) in a.channels.iter().enumerate() {
-                    net[k] = prices[k] + Self::premium(cert, converted, k, c, s, year);
+                for k in 0..k_n {
+                    net[k] = prices[k] + if converted { premiums[k] } else { 0.0 };
                 }
-                Self::honour_contracts(a, mix, &net, &mut intended);
-                Self::allocate(a, &intended, s, year, annual_output, &mut shares);
+                Self::honour_contracts(a, mix, net, intended);
+                Self::allocate(a, intended, s, year, annual_output, shares);
             }
-            let cm = (self.start_month as usize - 1 + t) % 12;
             let month_cost = annual_cost * a.spend[cm];
             let mut advanced = 0.0;
             if any_advance {
@@ -506,7 +509,7 @@ impl CaseModel {
                 if shares[k] <= 0.0 {
                     continue;
                 }
-                let price = prices[k] + Self::premium(cert, converted, k, c, s, year);
+                let price = prices[k] + if converted { premiums[k] } else { 0.0 };
                 let paid_at = t + c.delay;
                 if paid_at < n {
                     let gross = output * shares[k] * price;
@@ -524,6 +527,7 @@ impl CaseModel {
             if let Some(c) = cert {
                 cost[t] -= c.audit_per_month;
             }
+            cm = if cm == 11 { 0 } else { cm + 1 };
         }
         // Advances no sale repaid are settled at the horizon.
         if any_advance && n > 0 {

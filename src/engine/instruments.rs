@@ -263,11 +263,8 @@ pub fn evaluate(
             shock(s.book_seed, 2, &s.chain, path, &mut market);
             (s.rho_region, s.rho_chain)
         });
-        let common = common.map(|(rho_weather, rho_market)| Common {
-            weather: &weather,
-            market: &market,
-            rho_weather,
-            rho_market,
+        let common = common.map(|(rho_weather, rho_market)| {
+            Common::new(&weather, &market, rho_weather, rho_market)
         });
         prep.model
             .inputs

@@ -164,12 +164,7 @@ pub fn evaluate_loan(
             shock(cfg.seed, 1, region, path, &mut weather);
             shock(cfg.seed, 2, chain, path, &mut market);
         }
-        let common = Common {
-            weather: &weather,
-            market: &market,
-            rho_weather: cfg.rho_region,
-            rho_market: cfg.rho_chain,
-        };
+        let common = Common::new(&weather, &market, cfg.rho_region, cfg.rho_chain);
         prep.model.inputs.sample_shared(
             seed,
             path as u64,

@@ -53,24 +53,36 @@ impl Shock {
 #[derive(Debug, Clone, Copy)]
 pub struct Common<'a> {
     /// The region's weather factor, one standard normal per year.
-    pub weather: &'a [f64],
+    weather: &'a [f64],
     /// The value chain's price factor, one standard normal per year.
-    pub market: &'a [f64],
-    /// Loading ρ_r on the weather factor.
-    pub rho_weather: f64,
-    /// Loading ρ_c on the market factor.
-    pub rho_market: f64,
+    market: &'a [f64],
+    /// (√ρ, √(1 − ρ)) for the weather and the market factor, worked out
+    /// once rather than for every input in every year.
+    weather_loadings: (f64, f64),
+    market_loadings: (f64, f64),
 }
 
-impl Common<'_> {
+impl<'a> Common<'a> {
+    /// The shared factors, with loadings `rho_weather` on the region's
+    /// weather and `rho_market` on the value chain's market.
+    pub fn new(weather: &'a [f64], market: &'a [f64], rho_weather: f64, rho_market: f64) -> Self {
+        let loadings = |rho: f64| (rho.sqrt(), (1.0 - rho).sqrt());
+        Common {
+            weather,
+            market,
+            weather_loadings: loadings(rho_weather),
+            market_loadings: loadings(rho_market),
+        }
+    }
+
     fn mix(&self, shock: Shock, year: usize, e: f64) -> f64 {
-        let (f, rho) = match shock {
-            Shock::Weather => (self.weather, self.rho_weather),
-            Shock::Market => (self.market, self.rho_market),
+        let (f, (shared, own)) = match shock {
+            Shock::Weather => (self.weather, self.weather_loadings),
+            Shock::Market => (self.market, self.market_loadings),
             Shock::None => return e,
         };
         let f = f.get(year).or(f.last()).copied().unwrap_or(0.0);
-        rho.sqrt() * f + (1.0 - rho).sqrt() * e
+        shared * f + own * e
     }
 }
 
