@@ -293,7 +293,9 @@ pub fn schedule(product: &Product, principal: Decimal, start: YearMonth) -> Resu
             &mut r.payment,
             &mut r.closing_balance,
         ] {
-            x.rescale(dp);
+            if x.scale() != dp {
+                x.rescale(dp);
+            }
         }
     }
     let mut principal = principal;
@@ -444,7 +446,19 @@ impl Ctx<'_> {
         let p = self.product;
         let r = &self.rounder;
         let annual = p.annual_rate;
-        let rate = |delta: u32| annual * Decimal::from(delta) / Decimal::from(12);
+        // The rate for `delta` months, worked out once per distinct delta
+        // (dues are mostly evenly spaced) and normalised: 0.24 / 12 is
+        // 0.02, not 0.0200…0 at 28 decimals, which would make every
+        // interest product carry 30 decimals and be rescaled before it is
+        // rounded.
+        let mut last_rate = (u32::MAX, Decimal::ZERO);
+        let mut rate = |delta: u32| {
+            if last_rate.0 != delta {
+                let r = annual * Decimal::from(delta) / Decimal::from(12);
+                last_rate = (delta, r.normalize());
+            }
+            last_rate.1
+        };
         let split = dues.partition_point(|&m| m <= p.grace_months);
         let (grace, post) = dues.split_at(split);
 
