@@ -332,15 +332,7 @@ fn isolate_roots(flows: &[f64]) -> Option<Vec<f64>> {
     // Ambiguous stretches (u_a, u_b], in ascending order: the stack visits
     // the left half of a piece first.
     let mut ambiguous: Vec<(f64, f64)> = Vec::new();
-    // The first cut is at r = 0, not mid-range: there the bounds are the
-    // sign changes of the plain cumulative sums (Norström's criterion),
-    // which settle at once most investment and loan flows (one change
-    // above 0, none below).
-    let zero = pivot(flows, 0.0);
-    if zero.value == 0.0 {
-        roots.push(0.0);
-    }
-    let mut stack = vec![(zero, hi, 1u32), (lo, zero, 1u32)];
+    let mut stack = vec![(lo, hi, 0u32)];
     while let Some((a, b, depth)) = stack.pop() {
         let bound = a.above.min(b.below);
         if bound == 0 {
