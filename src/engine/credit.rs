@@ -1266,6 +1266,25 @@ mod tests {
             }
         }
 
+        /// A household with income `with`, subsistence, buffer and
+        /// savings rate, whose path without the investment earns
+        /// `without_share` of `with`.
+        fn household(
+            with: Vec<f64>,
+            loan: &LoanPlan,
+            subsistence: f64,
+            buffer: f64,
+            savings_rate: f64,
+            without_share: f64,
+        ) -> Flows {
+            let mut f = Flows::new(with, loan);
+            f.subsistence = subsistence;
+            f.buffer = buffer;
+            f.savings_rate = savings_rate;
+            f.without = f.with.iter().map(|x| x * without_share).collect();
+            f
+        }
+
         fn path(&self) -> HouseholdPath<'_> {
             HouseholdPath {
                 enterprise_with: &self.with,
@@ -1834,11 +1853,7 @@ mod tests {
             buffer in 0.0..1000.0f64,
             savings_rate in 0.0..0.01f64,
         ) {
-            let mut f = Flows::new(with, &loan);
-            f.subsistence = subsistence;
-            f.buffer = buffer;
-            f.savings_rate = savings_rate;
-            f.without = f.with.iter().map(|x| x * 0.5).collect();
+            let f = Flows::household(with, &loan, subsistence, buffer, savings_rate, 0.5);
             let acc = run_account(&f.path(), &loan, &Lender::default());
             let expected = buffer + acc.inflows + acc.interest - acc.consumed - acc.paid_total;
             let scale = buffer + acc.inflows.abs() + acc.consumed.abs() + acc.paid_total + 1.0;
@@ -1862,11 +1877,7 @@ mod tests {
             buffer in 0.0..1000.0f64,
             savings_rate in 0.0..0.01f64,
         ) {
-            let mut f = Flows::new(with, &loan);
-            f.subsistence = subsistence;
-            f.buffer = buffer;
-            f.savings_rate = savings_rate;
-            f.without = f.with.iter().map(|x| x * without_share).collect();
+            let f = Flows::household(with, &loan, subsistence, buffer, savings_rate, without_share);
             let full = f.path();
             let tails = Tails::of(&full);
             let handed = HouseholdPath { tails: Some(&tails), ..full };
