@@ -34,6 +34,11 @@
 //!   deducting_revenue_t)` to the lender *before* subsistence (unless the
 //!   loan defaults that month); the rest of the month runs as above on
 //!   what is left.
+//!   **Handover.** Once the loan is repaid, or has defaulted with its
+//!   recovery settled, nothing above changes the household's path again:
+//!   the account stops and the rest of the path (whether cash ever falls
+//!   short of subsistence, the NPV sums) is read from [`Tails`], summed once
+//!   per path for every loan on it. Same results as running to the end.
 //! * **Default (F24).** Months are 30 days. An amount due in month d and
 //!   still unpaid when month t's payment is made is 30·(t − d) days past
 //!   due; the loan defaults in the first month t in which that exceeds
@@ -828,10 +833,10 @@ pub fn evaluate_path_with(
     let (x_loan, x_household) = (1.0 / (1.0 + i), 1.0 / (1.0 + r));
     // An account handed over to the tails starts the sums from them.
     let (end, (mut household_all, mut household_incremental)) = match acc.handover {
-        Some(h_) => (
-            h_.month,
+        Some(hand) => (
+            hand.month,
             h.tails
-                .map_or((0.0, 0.0), |t| t.npvs(h_.reverted, h_.month)),
+                .map_or((0.0, 0.0), |t| t.npvs(hand.reverted, hand.month)),
         ),
         None => (acc.household.len().max(acc.lender.len()), (0.0, 0.0)),
     };
