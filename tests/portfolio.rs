@@ -4,7 +4,7 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use terrace::domain::portfolio::{apply, parse_row, template_for, Header};
+use terrace::domain::portfolio::{apply, parse_row, template_for, Header, PortfolioRow};
 use terrace::engine::portfolio::{
     evaluate_loan, loan_seed, BookConfig, BookLosses, LoanCredit, LoanResult,
 };
@@ -90,15 +90,23 @@ fn without_correlation_the_default_count_is_binomial() {
     assert!(rho < 0.01, "{rho}");
 }
 
-#[test]
-fn a_one_row_book_without_shared_shocks_is_the_simulation_of_its_case() {
+/// The rows of the bundled sample book, in file order.
+fn sample_rows() -> Vec<PortfolioRow> {
     let text = std::fs::read_to_string("data/portfolios/sample.csv").unwrap();
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(text.as_bytes());
     let mut records = rdr.records();
     let header = Header::new(&records.next().unwrap().unwrap()).unwrap();
-    let row = parse_row(&header, &records.next().unwrap().unwrap(), 2).unwrap();
+    records
+        .enumerate()
+        .map(|(i, rec)| parse_row(&header, &rec.unwrap(), i as u64 + 2).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_one_row_book_without_shared_shocks_is_the_simulation_of_its_case() {
+    let row = sample_rows().remove(0);
     let cases: Vec<_> = terrace::edge::bundled::cases().unwrap();
     let case = apply(&row, template_for(&row, &cases).unwrap()).unwrap();
     let product: terrace::domain::product::Product =
@@ -145,18 +153,12 @@ fn shared_regional_and_price_shocks_make_loans_default_together() {
     // variance of the number of defaults on a path is binomial, n·p·(1−p).
     // Loaded on the region's weather and the chain's price factor (F29),
     // they default together and that variance must be far larger.
-    let text = std::fs::read_to_string("data/portfolios/sample.csv").unwrap();
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(text.as_bytes());
-    let mut records = rdr.records();
-    let header = Header::new(&records.next().unwrap().unwrap()).unwrap();
     let cases: Vec<_> = terrace::edge::bundled::cases().unwrap();
     let product: terrace::domain::product::Product =
         toml::from_str(&std::fs::read_to_string("products/microloan-12m-flat.toml").unwrap())
             .unwrap();
     let (loans, paths) = (60usize, 200usize);
-    let counts = |row: &terrace::domain::portfolio::PortfolioRow, rho: f64| -> (f64, f64) {
+    let counts = |row: &PortfolioRow, rho: f64| -> (f64, f64) {
         let case = apply(row, template_for(row, &cases).unwrap()).unwrap();
         let cfg = BookConfig {
             paths,
@@ -188,8 +190,7 @@ fn shared_regional_and_price_shocks_make_loans_default_together() {
     // The first sample loan whose microloan defaults on some paths but not
     // on most: a row with nothing to share cannot show correlation.
     let mut tried = 0;
-    for (line, rec) in records.enumerate() {
-        let row = parse_row(&header, &rec.unwrap(), line as u64 + 2).unwrap();
+    for row in sample_rows() {
         let (p, var0) = counts(&row, 0.0);
         if !(0.05..=0.6).contains(&p) {
             tried += 1;
