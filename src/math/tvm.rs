@@ -135,24 +135,60 @@ pub fn npv(rate: f64, values: &[f64]) -> f64 {
 /// Same sign and same roots as the NPV on r > −1.
 #[inline]
 fn scaled_npv(rate: f64, values: &[f64]) -> f64 {
-    if rate >= 0.0 {
-        npv(rate, values)
-    } else {
-        let y = 1.0 + rate;
-        values.iter().fold(0.0, |acc, &v| acc * y + v)
-    }
+    scaled_sum(rate, values, |v| v)
 }
 
 /// [`scaled_npv`] and the same sum of |v_t|, the scale its error is
 /// measured against.
 fn scaled_npv_and_scale(rate: f64, values: &[f64]) -> (f64, f64) {
-    let step = |(acc, abs): (f64, f64), v: f64, w: f64| (acc * w + v, abs * w + v.abs());
+    (scaled_npv(rate, values), scaled_sum(rate, values, f64::abs))
+}
+
+/// `Σ term(v_t)·w^p(t)` with the weights of [`scaled_npv`]: w = 1/(1+r) and
+/// p = t when r ≥ 0, w = 1 + r and p = T − t when r < 0, so w ≤ 1.
+///
+/// Root finders evaluate this dozens of times per IRR. One Horner chain is
+/// bound by the latency of its multiply-add (each step waits for the last),
+/// so the polynomial is split by the residue of its power mod 4 into four
+/// chains in w⁴ that run side by side and are joined at the end.
+#[inline]
+fn scaled_sum(rate: f64, values: &[f64], term: impl Fn(f64) -> f64) -> f64 {
+    let mut acc = [0.0f64; 4];
     if rate >= 0.0 {
-        let x = 1.0 / (1.0 + rate);
-        values.iter().rev().fold((0.0, 0.0), |a, &v| step(a, v, x))
+        let w = 1.0 / (1.0 + rate);
+        let w4 = (w * w) * (w * w);
+        // From the highest power down: each chunk holds t ascending, so
+        // its lane i carries powers ≡ (t mod 4) of the lowest full chunk.
+        let chunks = values.rchunks_exact(4);
+        let head = chunks.remainder();
+        for c in chunks {
+            for i in 0..4 {
+                acc[i] = acc[i] * w4 + term(c[i]);
+            }
+        }
+        // Lane i holds powers head.len() + i + 4k.
+        let mut p = ((acc[3] * w + acc[2]) * w + acc[1]) * w + acc[0];
+        for &v in head.iter().rev() {
+            p = p * w + term(v);
+        }
+        p
     } else {
-        let y = 1.0 + rate;
-        values.iter().fold((0.0, 0.0), |a, &v| step(a, v, y))
+        let w = 1.0 + rate;
+        let w4 = (w * w) * (w * w);
+        // t ascending is the power T − t descending.
+        let chunks = values.chunks_exact(4);
+        let tail = chunks.remainder();
+        for c in chunks {
+            for i in 0..4 {
+                acc[i] = acc[i] * w4 + term(c[i]);
+            }
+        }
+        // Lane i holds powers tail.len() + 3 − i + 4k.
+        let mut p = ((acc[0] * w + acc[1]) * w + acc[2]) * w + acc[3];
+        for &v in tail {
+            p = p * w + term(v);
+        }
+        p
     }
 }
 
@@ -250,13 +286,86 @@ struct Pivot {
 /// times (1+r₀)^k, by the recursion R_k = (1+r₀)·R_(k−1) + v_k, and each
 /// suffix sum times (1+r₀)^-k from the end; these have the prefix and
 /// suffix sums' signs, and [`recurrence_sign_changes`] keeps them in range.
-fn pivot(flows: &[f64], u: f64) -> Pivot {
+///
+/// Where no discounted term can leave the normal range (`reach`, from
+/// [`discount_reach`]), the discounted flows are summed directly instead,
+/// both ways in one loop: four short independent chains rather than two
+/// long ones, the same signs.
+fn pivot(flows: &[f64], u: f64, reach: f64) -> Pivot {
     let r = u.exp_m1();
+    let (above, below) = if flows.len() as f64 * u.abs() <= reach {
+        discounted_sum_sign_changes(flows, 1.0 / (1.0 + r))
+    } else {
+        (
+            recurrence_sign_changes(flows.iter(), 1.0 + r),
+            recurrence_sign_changes(flows.iter().rev(), 1.0 / (1.0 + r)),
+        )
+    };
     Pivot {
         u,
         value: scaled_npv(r, flows),
-        above: recurrence_sign_changes(flows.iter(), 1.0 + r),
-        below: recurrence_sign_changes(flows.iter().rev(), 1.0 / (1.0 + r)),
+        above,
+        below,
+    }
+}
+
+/// The largest n·|log(1+r)| at which every nonzero flow discounted by
+/// (1+r)^−t for t < n, and every sum of n of them, stays well inside the
+/// normal range of f64 (0 when none is safe).
+fn discount_reach(flows: &[f64]) -> f64 {
+    const LIMIT: f64 = 1e280;
+    let (lo, hi) = flows
+        .iter()
+        .filter(|v| **v != 0.0)
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(v.abs()), hi.max(v.abs()))
+        });
+    if hi == 0.0 {
+        return 0.0;
+    }
+    let n = flows.len().max(1) as f64;
+    (LIMIT / (n * hi)).ln().min((lo * LIMIT).ln()).max(0.0)
+}
+
+/// Sign changes (zeros skipped) of the prefix sums Σ_{j≤k} v_j·x^j and of
+/// the suffix sums Σ_{j≥k} v_j·x^j, for x = 1/(1+r) with every term in
+/// range (see [`discount_reach`]).
+fn discounted_sum_sign_changes(flows: &[f64], x: f64) -> (usize, usize) {
+    let n = flows.len();
+    if n == 0 {
+        return (0, 0);
+    }
+    let (mut prefix, mut suffix) = (SignChanges::default(), SignChanges::default());
+    let (mut p, mut q) = (1.0, x.powi(n as i32 - 1));
+    let (mut sum_p, mut sum_q) = (0.0, 0.0);
+    let up = 1.0 / x;
+    for (&a, &b) in flows.iter().zip(flows.iter().rev()) {
+        sum_p += a * p;
+        sum_q += b * q;
+        p *= x;
+        q *= up;
+        prefix.push(sum_p);
+        suffix.push(sum_q);
+    }
+    (prefix.changes, suffix.changes)
+}
+
+/// A running count of sign changes, zeros skipped.
+#[derive(Default)]
+struct SignChanges {
+    last: f64,
+    changes: usize,
+}
+
+impl SignChanges {
+    #[inline]
+    fn push(&mut self, v: f64) {
+        if v != 0.0 {
+            if self.last != 0.0 && v.is_sign_negative() != self.last.is_sign_negative() {
+                self.changes += 1;
+            }
+            self.last = v;
+        }
     }
 }
 
@@ -323,8 +432,9 @@ const ISOLATE_SCAN_REFINE: usize = 4;
 /// whole range.
 fn isolate_roots(flows: &[f64]) -> Option<Vec<f64>> {
     let (u_lo, u_hi) = ((1.0 + IRR_MIN).ln(), (1.0 + IRR_MAX).ln());
-    let lo = pivot(flows, u_lo);
-    let hi = pivot(flows, u_hi);
+    let reach = discount_reach(flows);
+    let lo = pivot(flows, u_lo, reach);
+    let hi = pivot(flows, u_hi, reach);
     let mut roots = Vec::new();
     if hi.value == 0.0 {
         roots.push(IRR_MAX);
@@ -359,7 +469,7 @@ fn isolate_roots(flows: &[f64]) -> Option<Vec<f64>> {
             }
             continue;
         }
-        let m = pivot(flows, 0.5 * (a.u + b.u));
+        let m = pivot(flows, 0.5 * (a.u + b.u), reach);
         if m.value == 0.0 {
             roots.push(m.u.exp_m1());
         }
@@ -1257,6 +1367,42 @@ mod tests {
             prop_assert!(close(*a, *b, 1e-8), "{:?} vs {:?}", fast, slow);
         }
         Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        #[test]
+        fn the_four_chain_sum_is_the_scaled_horner_npv(
+            v in prop::collection::vec(-1e3..1e3f64, 0..30),
+            rate in -0.95..4.0f64,
+        ) {
+            // One Horner chain over the whole sequence, the reference.
+            let (want, scale) = if rate >= 0.0 {
+                let x = 1.0 / (1.0 + rate);
+                v.iter().rev().fold((0.0, 0.0), |(a, s), &f| (a * x + f, s * x + f.abs()))
+            } else {
+                let y = 1.0 + rate;
+                v.iter().fold((0.0, 0.0), |(a, s), &f| (a * y + f, s * y + f.abs()))
+            };
+            let (got, got_scale) = scaled_npv_and_scale(rate, &v);
+            prop_assert!((got - want).abs() <= 1e-13 * scale.max(1e-300), "{got} vs {want}");
+            prop_assert!((got_scale - scale).abs() <= 1e-13 * scale.max(1e-300));
+        }
+
+        #[test]
+        fn discounted_sums_change_sign_as_the_rescaled_recurrences_do(
+            v in prop::collection::vec(prop_oneof![Just(0.0), -1e3..1e3f64], 1..300),
+            u in -2.0..2.0f64,
+        ) {
+            prop_assume!(v.len() as f64 * u.abs() <= discount_reach(&v));
+            let r = u.exp_m1();
+            let want = (
+                recurrence_sign_changes(v.iter(), 1.0 + r),
+                recurrence_sign_changes(v.iter().rev(), 1.0 / (1.0 + r)),
+            );
+            prop_assert_eq!(discounted_sum_sign_changes(&v, 1.0 / (1.0 + r)), want);
+        }
     }
 
     proptest! {
