@@ -63,7 +63,9 @@
 //!   nominal rate. Harvest calendars are irregular, so their period is the
 //!   month (m = 12).
 
+use std::cell::RefCell;
 use std::fmt;
+use std::rc::Rc;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
@@ -300,8 +302,9 @@ pub fn schedule(product: &Product, principal: Decimal, start: YearMonth) -> Resu
     }
     let mut principal = principal;
     principal.rescale(dp);
-    let mut total_interest = Decimal::ZERO;
-    let mut total_paid = Decimal::ZERO;
+    // At the rows' scale, so each addition is an aligned one.
+    let mut total_interest = Decimal::new(0, dp);
+    let mut total_paid = Decimal::new(0, dp);
     let mut payments = 0;
     for r in &rows {
         total_interest += r.interest;
@@ -357,6 +360,70 @@ pub fn schedule(product: &Product, principal: Decimal, start: YearMonth) -> Resu
     s.apr = period_rate * f64::from(periods_per_year);
     s.eir = (1.0 + period_rate).powi(periods_per_year as i32) - 1.0;
     Ok(schedule)
+}
+
+/// Per-period rates and cumulative discount factors of the amortisation
+/// phase of a declining-balance loan.
+struct Phase {
+    rates: Vec<Decimal>,
+    discount: Vec<Decimal>,
+}
+
+/// The [`Phase`] of due months `post` after the last grace due `prev`,
+/// with `rate(delta)` the rate for `delta` months.
+///
+/// They depend on the product and the calendar, not on the amount lent,
+/// and each discount factor is a 28-digit division: a book of a million
+/// loans under a few products would repeat the same few hundred thousand
+/// divisions. So the phases last made on this thread are kept, keyed by
+/// the rates and dues they come from; a hit returns the very values a
+/// fresh computation would.
+fn amortisation_phase(prev: u32, post: &[u32], rate: &mut impl FnMut(u32) -> Decimal) -> Rc<Phase> {
+    type Key = (Vec<Decimal>, u32, Vec<u32>);
+    thread_local! {
+        static KEPT: RefCell<Vec<(Key, Rc<Phase>)>> = const { RefCell::new(Vec::new()) };
+    }
+    // The distinct rates by spacing identify the rates used (a product's
+    // annual rate and the spacings of its dues).
+    let mut last = prev;
+    let rates: Vec<Decimal> = post
+        .iter()
+        .map(|&m| {
+            let r = rate(m - last);
+            last = m;
+            r
+        })
+        .collect();
+    let key: Key = (rates, prev, post.to_vec());
+    if let Some(hit) = KEPT.with_borrow(|kept| {
+        kept.iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, phase)| Rc::clone(phase))
+    }) {
+        return hit;
+    }
+    let mut df = Decimal::ONE;
+    let discount = key
+        .0
+        .iter()
+        .map(|rj| {
+            df /= Decimal::ONE + rj;
+            df
+        })
+        .collect();
+    let phase = Rc::new(Phase {
+        rates: key.0.clone(),
+        discount,
+    });
+    KEPT.with_borrow_mut(|kept| {
+        // A handful of products and start months in any real run; the
+        // bound only keeps a pathological one from growing without limit.
+        if kept.len() >= 64 {
+            kept.clear();
+        }
+        kept.push((key, Rc::clone(&phase)));
+    });
+    phase
 }
 
 fn mul(a: Decimal, b: Decimal) -> Result<Decimal> {
@@ -436,7 +503,9 @@ impl Ctx<'_> {
             opening_balance: opening,
             interest,
             principal,
-            fees: Decimal::ZERO,
+            // Zero at the minor unit's scale, as every amount ends up, so
+            // the final pass has nothing to rescale in most rows.
+            fees: Decimal::new(0, self.product.minor_unit),
             payment: interest + principal,
             closing_balance: opening - principal,
         }
@@ -479,19 +548,8 @@ impl Ctx<'_> {
             prev = m;
         }
 
-        // Per-period rates and cumulative discount factors of the
-        // amortisation phase, from the balance `balance` at month `prev`.
-        let mut rates = Vec::with_capacity(post.len());
-        let mut discount = Vec::with_capacity(post.len());
-        let mut df = Decimal::ONE;
-        let mut last = prev;
-        for &m in post {
-            let rj = rate(m - last);
-            df /= Decimal::ONE + rj;
-            rates.push(rj);
-            discount.push(df);
-            last = m;
-        }
+        let phase = amortisation_phase(prev, post, &mut rate);
+        let (rates, discount) = (&phase.rates, &phase.discount);
         let n = post.len();
         let b0 = balance;
         let level = |pv: Decimal, weights: &dyn Fn(usize) -> Decimal| -> Result<Decimal> {
@@ -905,6 +963,54 @@ mod tests {
             }
         }
         assert!(checked > 1000, "{checked}");
+    }
+
+    #[test]
+    fn kept_amortisation_phases_give_what_a_fresh_thread_computes() {
+        // Products that differ in rate, grace or calendar, in an order that
+        // revisits each; on one thread the later ones hit the kept phases.
+        let mut products = Vec::new();
+        for (rate, grace) in [
+            (dec!(0.24), 12),
+            (dec!(0.25), 12),
+            (dec!(0.24), 6),
+            (dec!(0.1), 0),
+        ] {
+            let mut p = base();
+            p.annual_rate = rate;
+            p.grace_months = grace;
+            p.tenor_months = 36;
+            p.grace_interest = GraceInterest::Capitalised;
+            products.push(p);
+        }
+        let mut harvest = base();
+        harvest.frequency = F::Harvest;
+        harvest.harvest_months = vec![4, 10];
+        harvest.amortisation = A::HarvestWeighted;
+        harvest.harvest_weights = vec![dec!(0.6), dec!(0.4)];
+        harvest.tenor_months = 48;
+        products.push(harvest);
+        let starts = [1, 5, 1, 11].map(|m| YearMonth::new(2026, m).unwrap());
+        let cases: Vec<(Product, YearMonth, Decimal)> = (0..3)
+            .flat_map(|round| {
+                let products = &products;
+                starts.iter().flat_map(move |&start| {
+                    products
+                        .iter()
+                        .map(move |p| (p.clone(), start, dec!(1000) + Decimal::from(round)))
+                })
+            })
+            .collect();
+        let warm: Vec<Schedule> = cases
+            .iter()
+            .map(|(p, start, principal)| schedule(p, *principal, *start).unwrap())
+            .collect();
+        for ((p, start, principal), got) in cases.into_iter().zip(warm) {
+            let fresh = std::thread::spawn(move || schedule(&p, principal, start).unwrap())
+                .join()
+                .unwrap();
+            assert_eq!(got, fresh);
+        }
     }
 
     fn check_invariants(s: &Schedule, principal: Decimal) {

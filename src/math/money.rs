@@ -50,7 +50,27 @@ impl Rounder {
     /// Rounds `x` to the minor unit.
     #[must_use]
     pub fn round(&self, x: Decimal) -> Decimal {
-        x.round_dp_with_strategy(self.decimals, self.rounding.strategy())
+        // The usual case, an interest or fee product of a few more decimals
+        // than the minor unit with a mantissa under 2^63, in integer
+        // arithmetic: `round_dp_with_strategy` works on 96-bit mantissas
+        // and was a schedule's largest cost.
+        let k = x.scale().saturating_sub(self.decimals);
+        let m = x.mantissa();
+        if k == 0 || k > 18 || m.unsigned_abs() >= 1 << 63 {
+            return x.round_dp_with_strategy(self.decimals, self.rounding.strategy());
+        }
+        let m = m as i64;
+        let unit = 10i64.pow(k);
+        let (q, r) = (m / unit, (m % unit).unsigned_abs());
+        let twice = 2 * r; // < 2·10^18 < 2^63
+        let away = match self.rounding {
+            Rounding::Down => false,
+            Rounding::Up => r != 0,
+            Rounding::HalfUp => twice >= unit as u64,
+            Rounding::HalfEven => twice > unit as u64 || (twice == unit as u64 && q % 2 != 0),
+        };
+        let q = if away { q + m.signum() } else { q };
+        Decimal::new(q, self.decimals)
     }
 }
 
@@ -183,6 +203,44 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use rust_decimal_macros::dec;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+
+        /// The integer fast path of `Rounder::round` gives what
+        /// rust_decimal's `round_dp_with_strategy` gives: the same value,
+        /// scale and sign, so the same text.
+        #[test]
+        fn round_matches_rust_decimal(
+            m in prop_oneof![any::<i64>(), -100_000i64..100_000, any::<i128>().prop_map(|v| (v >> 32) as i64)],
+            scale in 0u32..28,
+            decimals in 0u32..5,
+            rounding in prop_oneof![
+                Just(Rounding::HalfEven),
+                Just(Rounding::HalfUp),
+                Just(Rounding::Down),
+                Just(Rounding::Up),
+            ],
+            midpoint in any::<bool>(),
+        ) {
+            // Midpoints are rare among random mantissas: make half of them one.
+            let k = scale.saturating_sub(decimals);
+            let m = if midpoint && (1..=18).contains(&k) {
+                let unit = 10i64.pow(k);
+                (m / unit).saturating_mul(unit).saturating_add(unit / 2 * m.signum())
+            } else {
+                m
+            };
+            let x = Decimal::new(m, scale);
+            let r = Rounder { decimals, rounding };
+            let want = x.round_dp_with_strategy(decimals, rounding.strategy());
+            let got = r.round(x);
+            prop_assert_eq!(got, want);
+            prop_assert_eq!(got.scale(), want.scale());
+            prop_assert_eq!(got.is_sign_negative(), want.is_sign_negative());
+            prop_assert_eq!(got.to_string(), want.to_string());
+        }
+    }
 
     proptest! {
         /// `to_f64` is the correctly rounded value: what Rust's decimal
