@@ -54,9 +54,12 @@ impl Rounder {
         // than the minor unit with a mantissa under 2^63, in integer
         // arithmetic: `round_dp_with_strategy` works on 96-bit mantissas
         // and was a schedule's largest cost.
-        let k = x.scale().saturating_sub(self.decimals);
+        if x.scale() <= self.decimals {
+            return x;
+        }
+        let k = x.scale() - self.decimals;
         let m = x.mantissa();
-        if k == 0 || k > 18 || m.unsigned_abs() >= 1 << 63 {
+        if k > 18 || m.unsigned_abs() >= 1 << 63 {
             return x.round_dp_with_strategy(self.decimals, self.rounding.strategy());
         }
         let m = m as i64;
