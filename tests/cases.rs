@@ -378,6 +378,23 @@ fn an_unknown_correlation_name_is_rejected_by_name() {
     assert!(msg.contains("tomato_price_wholesale"), "{msg}");
 }
 
+#[test]
+fn a_name_used_twice_is_rejected_naming_both_inputs() {
+    // The packer's price takes the trader's price's name.
+    let text = honduras_text().replacen(
+        "sigma = 0.15, name = \"tomato_price_packer\"",
+        "sigma = 0.15, name = \"tomato_price_trader\"",
+        1,
+    );
+    assert_ne!(text, honduras_text(), "mutation did not apply");
+    let msg = rejection(&text);
+    assert!(msg.contains("tomato.packer.price.name"), "{msg}");
+    assert!(
+        msg.contains("a name not already used by `tomato.trader.price`"),
+        "{msg}"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Broken copies must fail, naming the field.
 

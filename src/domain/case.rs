@@ -502,20 +502,26 @@ impl Case {
             );
             param_share("drought.yield_loss", &d.yield_loss)?;
         }
-        let named: Vec<(String, &Param)> = self
-            .params()
-            .into_iter()
-            .filter(|(_, p)| p.name.is_some())
-            .collect();
-        for (i, (path, p)) in named.iter().enumerate() {
+        // Named inputs with their place in `params()`, whose key paths are
+        // formatted only for an error.
+        let mut named: Vec<(usize, &Param)> = Vec::new();
+        let mut k = 0;
+        self.for_each_param(|_, p| {
+            if p.name.is_some() {
+                named.push((k, p));
+            }
+            k += 1;
+        });
+        for (i, &(at, p)) in named.iter().enumerate() {
             let name = p.name.as_deref().unwrap_or_default();
-            if let Some((other, _)) = named[..i]
+            if let Some(&(other, _)) = named[..i]
                 .iter()
                 .find(|(_, q)| q.name.as_deref() == Some(name))
             {
+                let paths = self.params();
                 return Err(Error::invalid(
-                    format!("{path}.name"),
-                    format!("a name not already used by `{other}`"),
+                    format!("{}.name", paths[at].0),
+                    format!("a name not already used by `{}`", paths[other].0),
                     format!("`{name}`"),
                 ));
             }
@@ -586,38 +592,50 @@ impl Case {
     /// what sensitivity analysis varies and correlations refer to.
     pub fn params(&self) -> Vec<(String, &Param)> {
         let mut out = Vec::new();
+        self.for_each_param(|label, p| out.push((label(), p)));
+        out
+    }
+
+    /// Every model input in file order, as [`Case::params`] lists them,
+    /// without formatting their key paths unless `f` asks for one: a book
+    /// sizes and validates a case per row and needs a path only to report
+    /// an error.
+    pub fn for_each_param<'a>(&'a self, mut f: impl FnMut(&dyn Fn() -> String, &'a Param)) {
         for (i, item) in self.investments.iter().enumerate() {
-            out.push((format!("investment[{i}].cost"), &item.cost));
+            f(&|| format!("investment[{i}].cost"), &item.cost);
         }
         for a in &self.activities {
             for (label, path) in [("without", &a.without), ("with", &a.with)] {
                 if let Some(p) = path {
-                    out.push((
-                        format!("{}.{label}.output_per_year", a.name),
+                    let name = &a.name;
+                    f(
+                        &|| format!("{name}.{label}.output_per_year"),
                         &p.output_per_year,
-                    ));
-                    out.push((format!("{}.{label}.unit_cost", a.name), &p.unit_cost));
-                    out.push((
-                        format!("{}.{label}.fixed_cost_per_year", a.name),
+                    );
+                    f(&|| format!("{name}.{label}.unit_cost"), &p.unit_cost);
+                    f(
+                        &|| format!("{name}.{label}.fixed_cost_per_year"),
                         &p.fixed_cost_per_year,
-                    ));
+                    );
                 }
             }
             for c in &a.channels {
-                out.push((format!("{}.{}.price", a.name, c.name), &c.price));
-                out.push((format!("{}.{}.grade_share", a.name, c.name), &c.grade_share));
+                f(&|| format!("{}.{}.price", a.name, c.name), &c.price);
+                f(
+                    &|| format!("{}.{}.grade_share", a.name, c.name),
+                    &c.grade_share,
+                );
             }
             if let Some(cert) = &a.certification {
-                out.push((
-                    format!("{}.certification.premium_per_unit", a.name),
+                f(
+                    &|| format!("{}.certification.premium_per_unit", a.name),
                     &cert.premium_per_unit,
-                ));
+                );
             }
         }
         if let Some(d) = &self.risk.drought {
-            out.push(("risk.drought.yield_loss".to_string(), &d.yield_loss));
+            f(&|| "risk.drought.yield_loss".to_string(), &d.yield_loss);
         }
-        out
     }
 
     /// The horizon in months.

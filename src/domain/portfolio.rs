@@ -869,12 +869,13 @@ fn drop_fixed_from_correlation(case: &mut Case) {
     let Some(corr) = &case.risk.correlation else {
         return;
     };
-    let params = case.params();
+    let mut params = Vec::new();
+    case.for_each_param(|_, p| params.push(p));
     let keep: Vec<usize> = (0..corr.names.len())
         .filter(|&i| {
             params
                 .iter()
-                .any(|(_, p)| p.name.as_deref() == Some(corr.names[i].as_str()) && p.is_random())
+                .any(|p| p.name.as_deref() == Some(corr.names[i].as_str()) && p.is_random())
         })
         .collect();
     if keep.len() == corr.names.len() {
