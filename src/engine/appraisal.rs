@@ -108,12 +108,16 @@ pub fn appraise_detailed(
     loans: &[LoanFlows],
     detail: Detail,
 ) -> Appraisal {
-    let project = project_view(flows, case.discount_rate);
+    // ΔNB once for the project and every product's view (a book appraises
+    // a million rows under several products).
+    let dnb = flows.incremental();
+    let project = project_view_of(flows, &dnb, case.discount_rate);
     let products = loans
         .iter()
         .map(|loan| {
             financing_view_detailed(
                 flows,
+                &dnb,
                 loan,
                 case.discount_rate,
                 case.household.cash_buffer,
@@ -309,9 +313,13 @@ fn annualise(monthly: f64) -> f64 {
 
 /// The project view of a case's flows at an annual discount rate.
 pub fn project_view(flows: &CaseFlows, discount_rate: f64) -> ProjectView {
+    project_view_of(flows, &flows.incremental(), discount_rate)
+}
+
+/// [`project_view`] given the flows' incremental net benefit `dnb`.
+fn project_view_of(flows: &CaseFlows, dnb: &[f64], discount_rate: f64) -> ProjectView {
     let r = monthly_rate(discount_rate);
-    let dnb = flows.incremental();
-    let irr = tvm::irr(&dnb);
+    let irr = tvm::irr(dnb);
     let roots: Vec<f64> = irr.roots.iter().map(|&m| annualise(m)).collect();
     let benefits: Vec<f64> = (0..flows.len())
         .map(|t| flows.revenue_with[t] - flows.revenue_without[t] + flows.capital[t].max(0.0))
@@ -321,13 +329,13 @@ pub fn project_view(flows: &CaseFlows, discount_rate: f64) -> ProjectView {
         .collect();
     let pv_costs = tvm::npv(r, &costs);
     ProjectView {
-        npv: tvm::npv(r, &dnb),
+        npv: tvm::npv(r, dnb),
         irr: irr.unique().map(annualise),
         irr_status: irr.status.to_string(),
         irr_roots: roots,
-        mirr: tvm::mirr(&dnb, r, r).map(annualise),
+        mirr: tvm::mirr(dnb, r, r).map(annualise),
         bcr: (pv_costs > 0.0).then(|| tvm::npv(r, &benefits) / pv_costs),
-        payback_months: tvm::payback(&dnb),
+        payback_months: tvm::payback(dnb),
     }
 }
 
@@ -338,11 +346,15 @@ pub fn financing_view(
     discount_rate: f64,
     cash_buffer: f64,
 ) -> FinancingView {
-    financing_view_detailed(flows, loan, discount_rate, cash_buffer, Detail::Full)
+    let dnb = flows.incremental();
+    financing_view_detailed(flows, &dnb, loan, discount_rate, cash_buffer, Detail::Full)
 }
 
+/// The financing view of `loan` on `flows`, whose incremental net benefit
+/// is `dnb`.
 fn financing_view_detailed(
     flows: &CaseFlows,
+    dnb: &[f64],
     loan: &LoanFlows,
     discount_rate: f64,
     cash_buffer: f64,
@@ -407,8 +419,7 @@ fn financing_view_detailed(
         .reduce(f64::min);
 
     let r = monthly_rate(discount_rate);
-    let after_financing: Vec<f64> = flows
-        .incremental()
+    let after_financing: Vec<f64> = dnb
         .iter()
         .enumerate()
         .map(|(t, d)| d + loan_at(t))
