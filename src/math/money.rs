@@ -50,30 +50,48 @@ impl Rounder {
     /// Rounds `x` to the minor unit.
     #[must_use]
     pub fn round(&self, x: Decimal) -> Decimal {
-        // The usual case, an interest or fee product of a few more decimals
-        // than the minor unit with a mantissa under 2^63, in integer
-        // arithmetic: `round_dp_with_strategy` works on 96-bit mantissas
-        // and was a schedule's largest cost.
+        // In integer arithmetic: `round_dp_with_strategy` works digit group
+        // by digit group on the 96-bit mantissa and was a schedule's largest
+        // cost. The usual case, an interest or fee product a few decimals
+        // finer than the minor unit, fits in i64; the rest (a level
+        // instalment's 28 digits) in i128.
         if x.scale() <= self.decimals {
             return x;
         }
         let k = x.scale() - self.decimals;
         let m = x.mantissa();
-        if k > 18 || m.unsigned_abs() >= 1 << 63 {
-            return x.round_dp_with_strategy(self.decimals, self.rounding.strategy());
+        if k <= 18 && m.unsigned_abs() < 1 << 63 {
+            // i64 division is several times cheaper than i128's.
+            let (m, unit) = (m as i64, 10i64.pow(k));
+            let (q, r) = (m / unit, (m % unit).unsigned_abs());
+            let q = if self.away(q % 2 != 0, r.into(), unit as u128) {
+                q + m.signum()
+            } else {
+                q
+            };
+            return Decimal::new(q, self.decimals);
         }
-        let m = m as i64;
-        let unit = 10i64.pow(k);
+        let unit = 10i128.pow(k); // k ≤ 28: below 2^94
         let (q, r) = (m / unit, (m % unit).unsigned_abs());
-        let twice = 2 * r; // < 2·10^18 < 2^63
-        let away = match self.rounding {
+        let q = if self.away(q % 2 != 0, r, unit as u128) {
+            q + m.signum()
+        } else {
+            q
+        };
+        // |q| ≤ |m| < 2^96 and decimals ≤ 28.
+        Decimal::from_i128_with_scale(q, self.decimals)
+    }
+
+    /// Whether a quotient (odd or not) with remainder `r` of `unit` (both
+    /// magnitudes) moves away from zero under the strategy.
+    fn away(&self, q_odd: bool, r: u128, unit: u128) -> bool {
+        let twice = 2 * r; // < 2·10^28
+        match self.rounding {
             Rounding::Down => false,
             Rounding::Up => r != 0,
-            Rounding::HalfUp => twice >= unit as u64,
-            Rounding::HalfEven => twice > unit as u64 || (twice == unit as u64 && q % 2 != 0),
-        };
-        let q = if away { q + m.signum() } else { q };
-        Decimal::new(q, self.decimals)
+            Rounding::HalfUp => twice >= unit,
+            Rounding::HalfEven => twice > unit || (twice == unit && q_odd),
+        }
     }
 }
 
@@ -215,7 +233,11 @@ mod tests {
         /// scale and sign, so the same text.
         #[test]
         fn round_matches_rust_decimal(
-            m in prop_oneof![any::<i64>(), -100_000i64..100_000, any::<i128>().prop_map(|v| (v >> 32) as i64)],
+            m in prop_oneof![
+                any::<i64>().prop_map(i128::from),
+                (-100_000i64..100_000).prop_map(i128::from),
+                any::<i128>().prop_map(|v| v >> 32), // up to 96 bits
+            ],
             scale in 0u32..28,
             decimals in 0u32..5,
             rounding in prop_oneof![
@@ -228,13 +250,15 @@ mod tests {
         ) {
             // Midpoints are rare among random mantissas: make half of them one.
             let k = scale.saturating_sub(decimals);
-            let m = if midpoint && (1..=18).contains(&k) {
-                let unit = 10i64.pow(k);
-                (m / unit).saturating_mul(unit).saturating_add(unit / 2 * m.signum())
+            let m = if midpoint && (1..=28).contains(&k) {
+                let unit = 10i128.pow(k);
+                (m / unit) * unit + unit / 2 * m.signum()
             } else {
                 m
             };
-            let x = Decimal::new(m, scale);
+            // Within the 96 bits a Decimal holds.
+            let m = m.clamp(-(1 << 96) + 1, (1 << 96) - 1);
+            let x = Decimal::from_i128_with_scale(m, scale);
             let r = Rounder { decimals, rounding };
             let want = x.round_dp_with_strategy(decimals, rounding.strategy());
             let got = r.round(x);
