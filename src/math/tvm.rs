@@ -153,19 +153,13 @@ fn scaled_npv_and_scale(rate: f64, values: &[f64]) -> (f64, f64) {
 /// chains in w⁴ that run side by side and are joined at the end.
 #[inline]
 fn scaled_sum(rate: f64, values: &[f64], term: impl Fn(f64) -> f64) -> f64 {
-    let mut acc = [0.0f64; 4];
     if rate >= 0.0 {
         let w = 1.0 / (1.0 + rate);
-        let w4 = (w * w) * (w * w);
         // From the highest power down: each chunk holds t ascending, so
         // its lane i carries powers ≡ (t mod 4) of the lowest full chunk.
         let chunks = values.rchunks_exact(4);
         let head = chunks.remainder();
-        for c in chunks {
-            for i in 0..4 {
-                acc[i] = acc[i] * w4 + term(c[i]);
-            }
-        }
+        let acc = four_chains(chunks, w, &term);
         // Lane i holds powers head.len() + i + 4k.
         let mut p = ((acc[3] * w + acc[2]) * w + acc[1]) * w + acc[0];
         for &v in head.iter().rev() {
@@ -174,15 +168,10 @@ fn scaled_sum(rate: f64, values: &[f64], term: impl Fn(f64) -> f64) -> f64 {
         p
     } else {
         let w = 1.0 + rate;
-        let w4 = (w * w) * (w * w);
         // t ascending is the power T − t descending.
         let chunks = values.chunks_exact(4);
         let tail = chunks.remainder();
-        for c in chunks {
-            for i in 0..4 {
-                acc[i] = acc[i] * w4 + term(c[i]);
-            }
-        }
+        let acc = four_chains(chunks, w, &term);
         // Lane i holds powers tail.len() + 3 − i + 4k.
         let mut p = ((acc[0] * w + acc[1]) * w + acc[2]) * w + acc[3];
         for &v in tail {
@@ -190,6 +179,24 @@ fn scaled_sum(rate: f64, values: &[f64], term: impl Fn(f64) -> f64) -> f64 {
         }
         p
     }
+}
+
+/// Horner's rule in w⁴ over chunks of four, one chain per position in the
+/// chunk, from the first chunk (highest powers) to the last.
+#[inline]
+fn four_chains<'a>(
+    chunks: impl Iterator<Item = &'a [f64]>,
+    w: f64,
+    term: &impl Fn(f64) -> f64,
+) -> [f64; 4] {
+    let w4 = (w * w) * (w * w);
+    let mut acc = [0.0f64; 4];
+    for c in chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a = *a * w4 + term(v);
+        }
+    }
+    acc
 }
 
 /// Sign changes in a sequence, zeros skipped (Descartes' rule of signs).
