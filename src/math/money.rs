@@ -228,7 +228,7 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(5000))]
 
-        /// The integer fast path of `Rounder::round` gives what
+        /// `Rounder::round`, in integer arithmetic, gives what
         /// rust_decimal's `round_dp_with_strategy` gives: the same value,
         /// scale and sign, so the same text.
         #[test]
