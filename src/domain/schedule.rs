@@ -362,68 +362,44 @@ pub fn schedule(product: &Product, principal: Decimal, start: YearMonth) -> Resu
     Ok(schedule)
 }
 
-/// Per-period rates and cumulative discount factors of the amortisation
-/// phase of a declining-balance loan.
-struct Phase {
-    rates: Vec<Decimal>,
-    discount: Vec<Decimal>,
-}
-
-/// The [`Phase`] of due months `post` after the last grace due `prev`,
-/// with `rate(delta)` the rate for `delta` months.
+/// The cumulative discount factors Π_{j≤k} 1/(1 + r_j) of per-period
+/// rates `rates`.
 ///
 /// They depend on the product and the calendar, not on the amount lent,
-/// and each discount factor is a 28-digit division: a book of a million
-/// loans under a few products would repeat the same few hundred thousand
-/// divisions. So the phases last made on this thread are kept, keyed by
-/// the rates and dues they come from; a hit returns the very values a
-/// fresh computation would.
-fn amortisation_phase(prev: u32, post: &[u32], rate: &mut impl FnMut(u32) -> Decimal) -> Rc<Phase> {
-    type Key = (Vec<Decimal>, u32, Vec<u32>);
+/// and each is a 28-digit division: a book of a million loans under a few
+/// products would repeat the same few hundred thousand divisions. So the
+/// factors last made on this thread are kept, keyed by the rates they come
+/// from; a hit returns the very values a fresh computation would.
+fn discount_factors(rates: &[Decimal]) -> Rc<[Decimal]> {
+    /// Rates and the discount factors made from them.
+    type Kept = Vec<(Vec<Decimal>, Rc<[Decimal]>)>;
     thread_local! {
-        static KEPT: RefCell<Vec<(Key, Rc<Phase>)>> = const { RefCell::new(Vec::new()) };
+        static KEPT: RefCell<Kept> = const { RefCell::new(Vec::new()) };
     }
-    // The distinct rates by spacing identify the rates used (a product's
-    // annual rate and the spacings of its dues).
-    let mut last = prev;
-    let rates: Vec<Decimal> = post
-        .iter()
-        .map(|&m| {
-            let r = rate(m - last);
-            last = m;
-            r
-        })
-        .collect();
-    let key: Key = (rates, prev, post.to_vec());
     if let Some(hit) = KEPT.with_borrow(|kept| {
         kept.iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, phase)| Rc::clone(phase))
+            .find(|(k, _)| k.as_slice() == rates)
+            .map(|(_, d)| Rc::clone(d))
     }) {
         return hit;
     }
     let mut df = Decimal::ONE;
-    let discount = key
-        .0
+    let discount: Rc<[Decimal]> = rates
         .iter()
         .map(|rj| {
             df /= Decimal::ONE + rj;
             df
         })
         .collect();
-    let phase = Rc::new(Phase {
-        rates: key.0.clone(),
-        discount,
-    });
     KEPT.with_borrow_mut(|kept| {
         // A handful of products and start months in any real run; the
         // bound only keeps a pathological one from growing without limit.
         if kept.len() >= 64 {
             kept.clear();
         }
-        kept.push((key, Rc::clone(&phase)));
+        kept.push((rates.to_vec(), Rc::clone(&discount)));
     });
-    phase
+    discount
 }
 
 fn mul(a: Decimal, b: Decimal) -> Result<Decimal> {
@@ -548,8 +524,18 @@ impl Ctx<'_> {
             prev = m;
         }
 
-        let phase = amortisation_phase(prev, post, &mut rate);
-        let (rates, discount) = (&phase.rates, &phase.discount);
+        // Per-period rates and cumulative discount factors of the
+        // amortisation phase, from the balance `balance` at month `prev`.
+        let mut last = prev;
+        let rates: Vec<Decimal> = post
+            .iter()
+            .map(|&m| {
+                let rj = rate(m - last);
+                last = m;
+                rj
+            })
+            .collect();
+        let discount = discount_factors(&rates);
         let n = post.len();
         let b0 = balance;
         let level = |pv: Decimal, weights: &dyn Fn(usize) -> Decimal| -> Result<Decimal> {
@@ -966,9 +952,9 @@ mod tests {
     }
 
     #[test]
-    fn kept_amortisation_phases_give_what_a_fresh_thread_computes() {
+    fn kept_discount_factors_give_what_a_fresh_thread_computes() {
         // Products that differ in rate, grace or calendar, in an order that
-        // revisits each; on one thread the later ones hit the kept phases.
+        // revisits each; on one thread the later ones hit the kept factors.
         let mut products = Vec::new();
         for (rate, grace) in [
             (dec!(0.24), 12),

@@ -201,17 +201,11 @@ fn four_chains<'a>(
 
 /// Sign changes in a sequence, zeros skipped (Descartes' rule of signs).
 fn sign_changes(values: impl IntoIterator<Item = f64>) -> usize {
-    let mut last = 0.0f64;
-    let mut n = 0;
+    let mut count = SignChanges::default();
     for v in values {
-        if v != 0.0 {
-            if last != 0.0 && v.signum() != last.signum() {
-                n += 1;
-            }
-            last = v;
-        }
+        count.push(v);
     }
-    n
+    count.changes
 }
 
 /// Internal rate of return per period: every rate r in (−99 %, 1000 %] with
@@ -387,8 +381,7 @@ fn recurrence_sign_changes<'a>(values: impl Iterator<Item = &'a f64>, m: f64) ->
     const BIG: f64 = 1.340_780_792_994_259_7e154; // 2^512
     const SMALL: f64 = 1.0 / BIG;
     let (mut acc, mut unit) = (0.0f64, 1.0f64);
-    let mut changes = 0;
-    let mut last_sign = 0.0f64;
+    let mut count = SignChanges::default();
     for &v in values {
         acc = acc * m + v * unit;
         if !acc.is_finite() {
@@ -409,14 +402,9 @@ fn recurrence_sign_changes<'a>(values: impl Iterator<Item = &'a f64>, m: f64) ->
                 unit = 1.0;
             }
         }
-        if acc != 0.0 {
-            if last_sign != 0.0 && acc.signum() != last_sign {
-                changes += 1;
-            }
-            last_sign = acc.signum();
-        }
+        count.push(acc);
     }
-    changes
+    count.changes
 }
 
 /// Halvings of log(1+r) after which a piece that may still hold two or more
