@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use indicatif::ProgressBar;
 use rayon::prelude::*;
@@ -32,8 +32,18 @@ use crate::engine::portfolio::{
 };
 use crate::{Error, ErrorKind, Result};
 
-/// Rows read and evaluated together.
-const BATCH: usize = 64;
+/// Row-paths evaluated together: a batch's rows share the cores, and its
+/// results are written while the next batch is evaluated.
+const BATCH_WORK: usize = 1 << 16;
+
+/// Most rows in one batch: enough that the rows' uneven times even out
+/// and the stages meet rarely, few enough that memory stays small.
+const BATCH_MAX_ROWS: usize = 1024;
+
+/// Rows per batch for `paths` paths per row.
+fn batch_rows(paths: usize) -> usize {
+    (BATCH_WORK / paths.max(1)).clamp(1, BATCH_MAX_ROWS)
+}
 
 /// The columns of loans.csv. Money is in the loan's own currency, and the
 /// `_usd` columns convert it at the case template's `units_per_usd`, so
@@ -125,15 +135,16 @@ struct Rows<'c, R> {
     cases: &'c [Case],
     row_offset: u64,
     rows_in: u64,
+    batch_rows: usize,
     done: bool,
 }
 
 impl<'c, R: Read> Rows<'c, R> {
-    /// The next [`BATCH`] rows, good or bad; sets `done` at the end of the
-    /// file.
+    /// The next `batch_rows` rows, good or bad; sets `done` at the end of
+    /// the file.
     fn next_batch(&mut self) -> Batch<'c> {
         let mut batch = Batch::default();
-        while batch.rows.len() + batch.bad.len() < BATCH {
+        while batch.rows.len() + batch.bad.len() < self.batch_rows {
             match self.reader.read_record(&mut self.record) {
                 Ok(true) => {}
                 Ok(false) => {
@@ -200,6 +211,60 @@ fn evaluate_batch(
         .collect()
 }
 
+/// The book's outputs as batches come in, in file order.
+struct Written {
+    loans: Sink,
+    loans_path: PathBuf,
+    rejected: csv::Writer<Sink>,
+    rejected_path: PathBuf,
+    books: Vec<BookLosses>,
+    /// Viable loans per product.
+    viable: Vec<usize>,
+    rows_ok: u64,
+    rows_rejected: u64,
+    bar: ProgressBar,
+}
+
+impl Written {
+    /// Writes one batch: its rows' loans.csv lines and losses, and its
+    /// rejected rows (read or evaluated) in line order.
+    fn absorb(&mut self, mut bad: Vec<RowError>, evaluated: Vec<Evaluated>) -> Result<()> {
+        for item in evaluated {
+            match item {
+                Ok(row) => {
+                    self.rows_ok += 1;
+                    let lines = row.lines.map_err(|e| Error::io(&self.loans_path, e))?;
+                    self.loans
+                        .write_all(&lines)
+                        .map_err(|e| Error::io(&self.loans_path, e))?;
+                    for r in &row.results {
+                        if let Some(k) = self.books.iter().position(|b| b.product == r.product) {
+                            self.books[k].add(r, 1.0 / row.units_per_usd);
+                            self.viable[k] +=
+                                usize::from(r.credit.as_ref().is_some_and(|c| c.viable));
+                        }
+                    }
+                }
+                Err(e) => bad.push(e),
+            }
+        }
+        bad.sort_by_key(|e| e.line);
+        for e in &bad {
+            self.rows_rejected += 1;
+            self.rejected
+                .write_record([
+                    e.line.to_string(),
+                    e.id.clone().unwrap_or_default(),
+                    e.field.clone(),
+                    e.reason.clone(),
+                ])
+                .map_err(|err| Error::io(&self.rejected_path, err.into()))?;
+        }
+        self.bar.set_position(self.rows_ok + self.rows_rejected);
+        Ok(())
+    }
+}
+
 struct Counts {
     rows_in: u64,
     rows_ok: u64,
@@ -256,15 +321,19 @@ fn run_book(
         .write_record(["line", "id", "field", "reason"])
         .map_err(|e| Error::io(&rejected_path, e.into()))?;
 
-    let mut books: Vec<BookLosses> = products
-        .iter()
-        .map(|p| BookLosses::new(&p.id, cfg.paths))
-        .collect();
-    let mut viable = vec![0usize; books.len()];
-    let mut counts = Counts {
-        rows_in: 0,
+    let mut written = Written {
+        loans,
+        loans_path,
+        rejected,
+        rejected_path,
+        books: products
+            .iter()
+            .map(|p| BookLosses::new(&p.id, cfg.paths))
+            .collect(),
+        viable: vec![0; products.len()],
         rows_ok: 0,
         rows_rejected: 0,
+        bar: row_bar(file),
     };
     let mut rows = Rows {
         reader,
@@ -274,56 +343,45 @@ fn run_book(
         cases,
         row_offset: args.row_offset,
         rows_in: 0,
+        batch_rows: batch_rows(cfg.paths),
         done: false,
     };
-    let bar = row_bar(file);
-    let mut batch = rows.next_batch();
-    loop {
-        // The next batch is read (on this thread) while this one is
-        // evaluated (on the pool), so reading does not hold the cores up.
-        let last = rows.done;
-        let (next, evaluated) = rayon::join(
-            || (!last).then(|| rows.next_batch()),
-            || evaluate_batch(batch.rows, products, cfg),
-        );
-        let mut bad = batch.bad;
-        for item in evaluated {
-            match item {
-                Ok(row) => {
-                    counts.rows_ok += 1;
-                    let lines = row.lines.map_err(|e| Error::io(&loans_path, e))?;
-                    loans
-                        .write_all(&lines)
-                        .map_err(|e| Error::io(&loans_path, e))?;
-                    for r in &row.results {
-                        if let Some(k) = books.iter().position(|b| b.product == r.product) {
-                            books[k].add(r, 1.0 / row.units_per_usd);
-                            viable[k] += usize::from(r.credit.as_ref().is_some_and(|c| c.viable));
-                        }
-                    }
+    // Three stages overlap: while the pool evaluates one batch, this thread
+    // writes the batch before it and reads the batch after it, so neither
+    // reading nor writing holds the cores up.
+    let mut batch = Some(rows.next_batch());
+    let mut evaluated: Option<(Vec<RowError>, Vec<Evaluated>)> = None;
+    while batch.is_some() || evaluated.is_some() {
+        let (current, previous) = (batch.take(), evaluated.take());
+        let more = current.is_some() && !rows.done;
+        let (next, now) = rayon::join(
+            || -> Result<Option<Batch>> {
+                if let Some((bad, results)) = previous {
+                    written.absorb(bad, results)?;
                 }
-                Err(e) => bad.push(e),
-            }
-        }
-        bad.sort_by_key(|e| e.line);
-        for e in &bad {
-            counts.rows_rejected += 1;
-            rejected
-                .write_record([
-                    e.line.to_string(),
-                    e.id.clone().unwrap_or_default(),
-                    e.field.clone(),
-                    e.reason.clone(),
-                ])
-                .map_err(|err| Error::io(&rejected_path, err.into()))?;
-        }
-        bar.set_position(counts.rows_ok + counts.rows_rejected);
-        match next {
-            Some(b) => batch = b,
-            None => break,
-        }
+                Ok(more.then(|| rows.next_batch()))
+            },
+            || current.map(|b| (b.bad, evaluate_batch(b.rows, products, cfg))),
+        );
+        batch = next?;
+        evaluated = now;
     }
-    counts.rows_in = rows.rows_in;
+    let Written {
+        loans,
+        loans_path,
+        rejected,
+        rejected_path,
+        books,
+        viable,
+        rows_ok,
+        rows_rejected,
+        bar,
+    } = written;
+    let counts = Counts {
+        rows_in: rows.rows_in,
+        rows_ok,
+        rows_rejected,
+    };
     bar.finish_and_clear();
 
     loans.finish()?;

@@ -84,7 +84,9 @@ pub fn partial_path(path: &Path) -> PathBuf {
 /// Where a command's output goes: standard output, or a file committed by
 /// renaming a temporary file when [`Sink::finish`] is called.
 pub struct Sink {
-    writer: BufWriter<Box<dyn Write>>,
+    // `Send`, so a command can write on one thread while it computes on
+    // others.
+    writer: BufWriter<Box<dyn Write + Send>>,
     target: Option<(PathBuf, PathBuf)>,
 }
 
@@ -93,7 +95,7 @@ impl Sink {
     pub fn open(path: Option<&Path>) -> Result<Sink> {
         match path {
             None => Ok(Sink {
-                writer: BufWriter::new(Box::new(io::stdout().lock())),
+                writer: BufWriter::new(Box::new(io::stdout())),
                 target: None,
             }),
             Some(path) => {
