@@ -472,19 +472,32 @@ impl Ctx<'_> {
             .map_or(Decimal::ONE, |i| p.harvest_weights[i])
     }
 
-    fn row(&self, m: u32, opening: Decimal, interest: Decimal, principal: Decimal) -> Row {
-        Row {
+    /// The row due in month `m`, from amounts in minor units.
+    fn row(&self, m: u32, opening: i128, interest: i128, principal: i128) -> Result<Row> {
+        let amount = |x: i128| self.rounder.amount(x).ok_or_else(overflow);
+        Ok(Row {
             period: m,
             date: self.start.plus_months(m),
-            opening_balance: opening,
-            interest,
-            principal,
-            // Zero at the minor unit's scale, as every amount ends up, so
-            // the final pass has nothing to rescale in most rows.
-            fees: Decimal::new(0, self.product.minor_unit),
-            payment: interest + principal,
-            closing_balance: opening - principal,
-        }
+            opening_balance: amount(opening)?,
+            interest: amount(interest)?,
+            principal: amount(principal)?,
+            fees: amount(0)?,
+            payment: amount(interest + principal)?,
+            closing_balance: amount(opening - principal)?,
+        })
+    }
+
+    /// `x` in minor units (every amount the period loops handle is
+    /// rounded to the minor unit).
+    fn minor(&self, x: Decimal) -> Result<i128> {
+        self.rounder.minor_units(x).ok_or_else(overflow)
+    }
+
+    /// Interest on `balance` minor units at `rate`, rounded, in minor units.
+    fn interest(&self, balance: i128, rate: Decimal) -> Result<i128> {
+        self.rounder
+            .round_product(balance, rate)
+            .ok_or_else(overflow)
     }
 
     fn declining(&self, dues: &[u32], rows: &mut Vec<Row>) -> Result<()> {
@@ -507,20 +520,18 @@ impl Ctx<'_> {
         let split = dues.partition_point(|&m| m <= p.grace_months);
         let (grace, post) = dues.split_at(split);
 
-        let mut balance = self.principal;
+        // The period loops run in minor units: exact, and several times
+        // cheaper than `Decimal` (a book makes millions of schedules).
+        let mut balance = self.minor(self.principal)?;
         let mut prev = 0;
         for &m in grace {
-            let interest = r.round(mul(balance, rate(m - prev))?);
-            let row = match p.grace_interest {
-                GraceInterest::Paid => self.row(m, balance, interest, Decimal::ZERO),
-                GraceInterest::Capitalised => {
-                    let mut row = self.row(m, balance, interest, -interest);
-                    row.closing_balance = add(balance, interest)?;
-                    row
-                }
+            let interest = self.interest(balance, rate(m - prev))?;
+            let principal = match p.grace_interest {
+                GraceInterest::Paid => 0,
+                GraceInterest::Capitalised => -interest,
             };
-            balance = row.closing_balance;
-            rows.push(row);
+            rows.push(self.row(m, balance, interest, principal)?);
+            balance -= principal;
             prev = m;
         }
 
@@ -537,7 +548,7 @@ impl Ctx<'_> {
             .collect();
         let discount = discount_factors(&rates);
         let n = post.len();
-        let b0 = balance;
+        let b0 = r.amount(balance).ok_or_else(overflow)?;
         let level = |pv: Decimal, weights: &dyn Fn(usize) -> Decimal| -> Result<Decimal> {
             let mut annuity_factor = Decimal::ZERO;
             for (k, d) in discount.iter().enumerate() {
@@ -547,30 +558,36 @@ impl Ctx<'_> {
         };
         // Target payment (Some) or target principal (None → `fixed`).
         enum Rule {
-            Payments(Vec<Decimal>),
-            Principal(Decimal),
+            Payments(Vec<i128>),
+            Principal(i128),
         }
         let rule = match p.amortisation {
             Amortisation::Annuity => {
-                let a = r.round(level(b0, &|_| Decimal::ONE)?);
+                let a = self.minor(r.round(level(b0, &|_| Decimal::ONE)?))?;
                 Rule::Payments(vec![a; n])
             }
             Amortisation::HarvestWeighted => {
                 let w: Vec<Decimal> = post.iter().map(|&m| self.weight(m)).collect();
                 let a = level(b0, &|k| w[k])?;
-                Rule::Payments(w.iter().map(|wk| r.round(wk * a)).collect())
+                Rule::Payments(
+                    w.iter()
+                        .map(|wk| self.minor(r.round(wk * a)))
+                        .collect::<Result<_>>()?,
+                )
             }
             Amortisation::Balloon => {
                 let share = p.balloon_share.unwrap_or_default();
                 let pv_balloon = mul(mul(b0, share)?, discount[n - 1])?;
-                let a = r.round(level(b0 - pv_balloon, &|_| Decimal::ONE)?);
+                let a = self.minor(r.round(level(b0 - pv_balloon, &|_| Decimal::ONE)?))?;
                 Rule::Payments(vec![a; n])
             }
-            Amortisation::EqualPrincipal => Rule::Principal(r.round(b0 / Decimal::from(n as u64))),
-            Amortisation::Bullet => Rule::Principal(Decimal::ZERO),
+            Amortisation::EqualPrincipal => {
+                Rule::Principal(self.minor(r.round(b0 / Decimal::from(n as u64)))?)
+            }
+            Amortisation::Bullet => Rule::Principal(0),
         };
         for (k, &m) in post.iter().enumerate() {
-            let interest = r.round(mul(balance, rates[k])?);
+            let interest = self.interest(balance, rates[k])?;
             let principal = if k + 1 == n {
                 balance
             } else {
@@ -580,9 +597,8 @@ impl Ctx<'_> {
                 };
                 wanted.min(balance)
             };
-            let row = self.row(m, balance, interest, principal);
-            balance = row.closing_balance;
-            rows.push(row);
+            rows.push(self.row(m, balance, interest, principal)?);
+            balance -= principal;
         }
         Ok(())
     }
@@ -627,16 +643,15 @@ impl Ctx<'_> {
         let principal = spread(r, self.principal, &principal_weights)?;
 
         let offset = interest_dates.len() - n;
-        let mut balance = self.principal;
+        let mut balance = self.minor(self.principal)?;
         for (k, &m) in interest_dates.iter().enumerate() {
             let repaid = match k.checked_sub(offset) {
                 Some(j) if j + 1 == n => balance,
-                Some(j) => principal[j].min(balance),
-                None => Decimal::ZERO,
+                Some(j) => self.minor(principal[j])?.min(balance),
+                None => 0,
             };
-            let row = self.row(m, balance, interest[k], repaid);
-            balance = row.closing_balance;
-            rows.push(row);
+            rows.push(self.row(m, balance, self.minor(interest[k])?, repaid)?);
+            balance -= repaid;
         }
         Ok(())
     }

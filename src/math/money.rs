@@ -71,15 +71,63 @@ impl Rounder {
             };
             return Decimal::new(q, self.decimals);
         }
+        // |q| ≤ |m| < 2^96 and decimals ≤ 28.
+        Decimal::from_i128_with_scale(self.drop_digits(m, k), self.decimals)
+    }
+
+    /// `m` with its last `k` digits (1 ≤ k ≤ 28) rounded off by the
+    /// strategy: m·10^−k rounded to an integer.
+    fn drop_digits(&self, m: i128, k: u32) -> i128 {
         let unit = 10i128.pow(k); // k ≤ 28: below 2^94
         let (q, r) = (m / unit, (m % unit).unsigned_abs());
-        let q = if self.away(q % 2 != 0, r, unit as u128) {
+        if self.away(q % 2 != 0, r, unit as u128) {
             q + m.signum()
         } else {
             q
+        }
+    }
+
+    /// `x` counted in minor units (1000.5 at 2 decimals is 100050), or
+    /// `None` when `x` has digits finer than the minor unit. A schedule's
+    /// period loop adds and subtracts these integers, which is exact and
+    /// several times cheaper than `Decimal`'s arithmetic.
+    #[must_use]
+    pub fn minor_units(&self, x: Decimal) -> Option<i128> {
+        let x = if x.scale() > self.decimals {
+            x.normalize()
+        } else {
+            x
         };
-        // |q| ≤ |m| < 2^96 and decimals ≤ 28.
-        Decimal::from_i128_with_scale(q, self.decimals)
+        let k = self.decimals.checked_sub(x.scale())?;
+        x.mantissa().checked_mul(10i128.checked_pow(k)?)
+    }
+
+    /// The amount of `minor` minor units, at the minor unit's scale;
+    /// `None` when it does not fit in a `Decimal` (96 bits).
+    #[must_use]
+    pub fn amount(&self, minor: i128) -> Option<Decimal> {
+        Decimal::try_from_i128_with_scale(minor, self.decimals).ok()
+    }
+
+    /// `round(amount × rate)` in minor units, for an amount of `minor`
+    /// minor units: the same value as rounding `Decimal`'s product, which
+    /// is exact when its mantissa fits in 96 bits (taken here in integers)
+    /// and is otherwise `Decimal`'s own, rounded as [`Rounder::round`]
+    /// does. `None` on overflow.
+    #[must_use]
+    pub fn round_product(&self, minor: i128, rate: Decimal) -> Option<i128> {
+        let scale = self.decimals + rate.scale();
+        match minor.checked_mul(rate.mantissa()) {
+            Some(p) if scale <= 28 && p.unsigned_abs() < 1 << 96 => Some(if rate.scale() == 0 {
+                p
+            } else {
+                self.drop_digits(p, rate.scale())
+            }),
+            _ => {
+                let product = self.amount(minor)?.checked_mul(rate)?;
+                self.minor_units(self.round(product))
+            }
+        }
     }
 
     /// Whether a quotient (odd or not) with remainder `r` of `unit` (both
@@ -267,6 +315,65 @@ mod tests {
             prop_assert_eq!(got.is_sign_negative(), want.is_sign_negative());
             prop_assert_eq!(got.to_string(), want.to_string());
         }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+
+        /// `round_product` on minor units gives what rust_decimal gives for
+        /// the amount times the rate, rounded by `round_dp_with_strategy`:
+        /// exact products in integers, and 28-digit rates (0.22 / 12) whose
+        /// products rust_decimal must shorten.
+        #[test]
+        fn round_product_matches_rust_decimal(
+            minor in prop_oneof![
+                (-1_000_000_000i64..1_000_000_000).prop_map(i128::from),
+                any::<i64>().prop_map(i128::from),
+                any::<i128>().prop_map(|v| v >> 33), // up to 95 bits
+            ],
+            rate in prop_oneof![
+                (0i64..100_000, 0u32..8).prop_map(|(m, s)| Decimal::new(m, s)),
+                (1u32..37, 1u32..100).prop_map(|(months, pct)| {
+                    Decimal::from(pct) / Decimal::from(100) * Decimal::from(months)
+                        / Decimal::from(12)
+                }),
+            ],
+            decimals in 0u32..5,
+            rounding in prop_oneof![
+                Just(Rounding::HalfEven),
+                Just(Rounding::HalfUp),
+                Just(Rounding::Down),
+                Just(Rounding::Up),
+            ],
+        ) {
+            let r = Rounder { decimals, rounding };
+            let amount = Decimal::try_from_i128_with_scale(minor, decimals).unwrap();
+            prop_assert_eq!(r.minor_units(amount), Some(minor));
+            prop_assert_eq!(r.amount(minor), Some(amount));
+            let want = amount
+                .checked_mul(rate)
+                .map(|x| x.round_dp_with_strategy(decimals, rounding.strategy()));
+            let got = r.round_product(minor, rate);
+            match want {
+                // rust_decimal overflows; so may the minor units' amount.
+                None => prop_assert!(got.is_none() || r.amount(got.unwrap()).is_none()),
+                // Compared in minor units, which also hold the products too
+                // large for a Decimal at the unit's scale.
+                Some(w) => prop_assert_eq!(got, r.minor_units(w)),
+            }
+        }
+    }
+
+    #[test]
+    fn minor_units_refuse_digits_finer_than_the_unit() {
+        let cents = Rounder {
+            decimals: 2,
+            rounding: Rounding::HalfEven,
+        };
+        assert_eq!(cents.minor_units(dec!(1000.5)), Some(100_050));
+        assert_eq!(cents.minor_units(dec!(1000.5000)), Some(100_050));
+        assert_eq!(cents.minor_units(dec!(-3)), Some(-300));
+        assert_eq!(cents.minor_units(dec!(0.125)), None);
     }
 
     proptest! {
