@@ -362,52 +362,66 @@ pub fn schedule(product: &Product, principal: Decimal, start: YearMonth) -> Resu
     Ok(schedule)
 }
 
-/// The cumulative discount factors Π_{j≤k} 1/(1 + r_j) of per-period
-/// rates `rates`.
+/// An amortisation phase's cumulative discount factors Π_{j≤k} 1/(1 + r_j)
+/// for per-period rates `r_j`, and its annuity factor Σ_k w_k·d_k for
+/// payment weights `w_k` (`None` if it overflows).
+struct Phase {
+    discount: Vec<Decimal>,
+    annuity_factor: Option<Decimal>,
+}
+
+/// The [`Phase`] of `rates` and `weights` (of equal length).
 ///
-/// They depend on the product and the calendar, not on the amount lent,
-/// and each is a 28-digit division: a book of a million loans under a few
-/// products would repeat the same few hundred thousand divisions. So the
-/// factors last made on this thread are kept, keyed by the rates they come
-/// from; a hit returns the very values a fresh computation would.
-fn discount_factors(rates: &[Decimal]) -> Rc<[Decimal]> {
-    /// Rates and the discount factors made from them.
-    type Kept = Vec<(Vec<Decimal>, Rc<[Decimal]>)>;
+/// It depends on the product and the calendar, not on the amount lent, and
+/// is 28-digit arithmetic (a division and a multiply-add per period): a
+/// book of a million loans under a few products would repeat the same few
+/// hundred thousand operations. So the phases last made on this thread are
+/// kept, keyed by the rates and weights they come from; a hit returns the
+/// very values a fresh computation would.
+fn phase(rates: &[Decimal], weights: &[Decimal]) -> Rc<Phase> {
+    /// The rates followed by the weights, and the phase made from them.
+    type Kept = Vec<(Vec<Decimal>, Rc<Phase>)>;
     thread_local! {
         static KEPT: RefCell<Kept> = const { RefCell::new(Vec::new()) };
     }
+    let n = rates.len();
+    let is_key = |k: &[Decimal]| k.len() == 2 * n && &k[..n] == rates && &k[n..] == weights;
     if let Some(hit) = KEPT.with_borrow(|kept| {
         kept.iter()
-            .find(|(k, _)| k.as_slice() == rates)
-            .map(|(_, d)| Rc::clone(d))
+            .find(|(k, _)| is_key(k))
+            .map(|(_, p)| Rc::clone(p))
     }) {
         return hit;
     }
     let mut df = Decimal::ONE;
-    let discount: Rc<[Decimal]> = rates
+    let discount: Vec<Decimal> = rates
         .iter()
         .map(|rj| {
             df /= Decimal::ONE + rj;
             df
         })
         .collect();
+    let annuity_factor = discount
+        .iter()
+        .zip(weights)
+        .try_fold(Decimal::ZERO, |sum, (d, w)| sum.checked_add(w.checked_mul(*d)?));
+    let made = Rc::new(Phase {
+        discount,
+        annuity_factor,
+    });
     KEPT.with_borrow_mut(|kept| {
         // A handful of products and start months in any real run; the
         // bound only keeps a pathological one from growing without limit.
         if kept.len() >= 64 {
             kept.clear();
         }
-        kept.push((rates.to_vec(), Rc::clone(&discount)));
+        kept.push(([rates, weights].concat(), Rc::clone(&made)));
     });
-    discount
+    made
 }
 
 fn mul(a: Decimal, b: Decimal) -> Result<Decimal> {
     a.checked_mul(b).ok_or_else(overflow)
-}
-
-fn add(a: Decimal, b: Decimal) -> Result<Decimal> {
-    a.checked_add(b).ok_or_else(overflow)
 }
 
 fn overflow() -> Error {
@@ -546,15 +560,16 @@ impl Ctx<'_> {
                 rj
             })
             .collect();
-        let discount = discount_factors(&rates);
+        // Payment weights: 1, or the harvest weights of a harvest-weighted
+        // loan.
+        let weights: Vec<Decimal> = post.iter().map(|&m| self.weight(m)).collect();
+        let phase = phase(&rates, &weights);
         let n = post.len();
         let b0 = r.amount(balance).ok_or_else(overflow)?;
-        let level = |pv: Decimal, weights: &dyn Fn(usize) -> Decimal| -> Result<Decimal> {
-            let mut annuity_factor = Decimal::ZERO;
-            for (k, d) in discount.iter().enumerate() {
-                annuity_factor = add(annuity_factor, weights(k) * d)?;
-            }
-            pv.checked_div(annuity_factor).ok_or_else(overflow)
+        // The level payment (or weight unit) that repays `pv`.
+        let level = |pv: Decimal| -> Result<Decimal> {
+            let factor = phase.annuity_factor.ok_or_else(overflow)?;
+            pv.checked_div(factor).ok_or_else(overflow)
         };
         // Target payment (Some) or target principal (None → `fixed`).
         enum Rule {
@@ -563,22 +578,22 @@ impl Ctx<'_> {
         }
         let rule = match p.amortisation {
             Amortisation::Annuity => {
-                let a = self.minor(r.round(level(b0, &|_| Decimal::ONE)?))?;
+                let a = self.minor(r.round(level(b0)?))?;
                 Rule::Payments(vec![a; n])
             }
             Amortisation::HarvestWeighted => {
-                let w: Vec<Decimal> = post.iter().map(|&m| self.weight(m)).collect();
-                let a = level(b0, &|k| w[k])?;
+                let a = level(b0)?;
                 Rule::Payments(
-                    w.iter()
+                    weights
+                        .iter()
                         .map(|wk| self.minor(r.round(wk * a)))
                         .collect::<Result<_>>()?,
                 )
             }
             Amortisation::Balloon => {
                 let share = p.balloon_share.unwrap_or_default();
-                let pv_balloon = mul(mul(b0, share)?, discount[n - 1])?;
-                let a = self.minor(r.round(level(b0 - pv_balloon, &|_| Decimal::ONE)?))?;
+                let pv_balloon = mul(mul(b0, share)?, phase.discount[n - 1])?;
+                let a = self.minor(r.round(level(b0 - pv_balloon)?))?;
                 Rule::Payments(vec![a; n])
             }
             Amortisation::EqualPrincipal => {
@@ -967,7 +982,7 @@ mod tests {
     }
 
     #[test]
-    fn kept_discount_factors_give_what_a_fresh_thread_computes() {
+    fn kept_phases_give_what_a_fresh_thread_computes() {
         // Products that differ in rate, grace or calendar, in an order that
         // revisits each; on one thread the later ones hit the kept factors.
         let mut products = Vec::new();
@@ -990,6 +1005,9 @@ mod tests {
         harvest.amortisation = A::HarvestWeighted;
         harvest.harvest_weights = vec![dec!(0.6), dec!(0.4)];
         harvest.tenor_months = 48;
+        products.push(harvest.clone());
+        // The same rates, weighted otherwise.
+        harvest.harvest_weights = vec![dec!(0.5), dec!(0.5)];
         products.push(harvest);
         let starts = [1, 5, 1, 11].map(|m| YearMonth::new(2026, m).unwrap());
         let cases: Vec<(Product, YearMonth, Decimal)> = (0..3)
