@@ -437,6 +437,22 @@ fn a_mix_that_sums_to_less_than_one_is_rejected() {
 }
 
 #[test]
+fn a_calendar_share_outside_zero_one_is_rejected_naming_its_month() {
+    let mut case: Case = toml::from_str(&honduras_text()).unwrap();
+    let calendar = &mut case.activities[0].harvest_calendar;
+    let month = calendar.keys().next().unwrap().clone();
+    *calendar.get_mut(&month).unwrap() = 1.5;
+    let err = case.validate().expect_err("a share of 1.5 accepted");
+    let field = err.location().field.clone().unwrap_or_default();
+    assert_eq!(
+        field,
+        format!("activity[0].harvest_calendar.{month}"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("1.5"), "{err}");
+}
+
+#[test]
 fn a_partial_grade_without_a_rejects_channel_is_rejected() {
     let mut case: Case = toml::from_str(&honduras_text()).unwrap();
     let ch = &mut case.activities[0].channels[0];

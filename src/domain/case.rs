@@ -1001,7 +1001,8 @@ fn calendar(field: &str, map: &BTreeMap<String, f64>) -> Result<()> {
             "calendar months 1 to 12 as keys",
             format!("`{k}`")
         );
-        share(&format!("{field}.{k}"), *v)?;
+        // The field is named only on failure (a book validates every row).
+        share(k, *v).map_err(|e| e.with_field(field))?;
         total += v;
     }
     ensure!(

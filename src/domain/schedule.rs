@@ -404,7 +404,9 @@ fn phase(rates: &[Decimal], weights: &[Decimal]) -> Rc<Phase> {
     let annuity_factor = discount
         .iter()
         .zip(weights)
-        .try_fold(Decimal::ZERO, |sum, (d, w)| sum.checked_add(w.checked_mul(*d)?));
+        .try_fold(Decimal::ZERO, |sum, (d, w)| {
+            sum.checked_add(w.checked_mul(*d)?)
+        });
     let made = Rc::new(Phase {
         discount,
         annuity_factor,
