@@ -273,6 +273,16 @@ mod tests {
     use proptest::prelude::*;
     use rust_decimal_macros::dec;
 
+    /// Every rounding strategy.
+    fn any_rounding() -> impl Strategy<Value = Rounding> {
+        prop_oneof![
+            Just(Rounding::HalfEven),
+            Just(Rounding::HalfUp),
+            Just(Rounding::Down),
+            Just(Rounding::Up),
+        ]
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(5000))]
 
@@ -288,12 +298,7 @@ mod tests {
             ],
             scale in 0u32..28,
             decimals in 0u32..5,
-            rounding in prop_oneof![
-                Just(Rounding::HalfEven),
-                Just(Rounding::HalfUp),
-                Just(Rounding::Down),
-                Just(Rounding::Up),
-            ],
+            rounding in any_rounding(),
             midpoint in any::<bool>(),
         ) {
             // Midpoints are rare among random mantissas: make half of them one.
@@ -339,12 +344,7 @@ mod tests {
                 }),
             ],
             decimals in 0u32..5,
-            rounding in prop_oneof![
-                Just(Rounding::HalfEven),
-                Just(Rounding::HalfUp),
-                Just(Rounding::Down),
-                Just(Rounding::Up),
-            ],
+            rounding in any_rounding(),
         ) {
             let r = Rounder { decimals, rounding };
             let amount = Decimal::try_from_i128_with_scale(minor, decimals).unwrap();
