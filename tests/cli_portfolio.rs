@@ -401,6 +401,52 @@ fn no_paths_runs_the_deterministic_metrics_only() {
 }
 
 #[test]
+fn a_book_of_several_batches_keeps_file_order_in_every_output() {
+    // 2,100 rows run deterministically span three batches, each written
+    // while the next is evaluated; bad rows sit in each of them.
+    let dir = tempfile::tempdir().unwrap();
+    let head = sample_head(2100);
+    let mut lines: Vec<String> = head.lines().map(str::to_string).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let cost = header.iter().position(|h| *h == "investment_cost").unwrap();
+    let bad_lines = [12usize, 1030, 1500, 2090]; // file lines, header = 1
+    for &line in &bad_lines {
+        let mut f: Vec<String> = lines[line - 1].split(',').map(String::from).collect();
+        f[cost] = "-5".to_string();
+        lines[line - 1] = f.join(",");
+    }
+    let file = dir.path().join("book.csv");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let out = dir.path().join("out");
+    let (code, text) = run(&out, &file, &["--paths", "0"]);
+    assert_eq!(code, 1, "{text}");
+    assert_eq!(counts(&text), (2100, 2096, 4), "{text}");
+    let mut rej = csv::Reader::from_path(out.join("rejected.csv")).unwrap();
+    let rejected: Vec<usize> = rej
+        .records()
+        .map(|r| r.unwrap()[0].parse().unwrap())
+        .collect();
+    assert_eq!(rejected, bad_lines);
+    // loans.csv holds the good rows' ids in file order (a row may have
+    // several products, on consecutive lines).
+    let want: Vec<String> = lines[1..]
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !bad_lines.contains(&(i + 2)))
+        .map(|(_, l)| l.split(',').next().unwrap().to_string())
+        .collect();
+    let mut got: Vec<String> = Vec::new();
+    let mut loans = csv::Reader::from_path(out.join("loans.csv")).unwrap();
+    for r in loans.records() {
+        let id = r.unwrap()[0].to_string();
+        if got.last() != Some(&id) {
+            got.push(id);
+        }
+    }
+    assert_eq!(got, want);
+}
+
+#[test]
 fn report_reads_a_real_portfolio_output_directory() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("book.csv");

@@ -3,9 +3,9 @@
 //!
 //! Rows stream through in batches: each batch is read, validated (a bad row
 //! goes to `rejected.csv` with its line, id, field and reason, and the run
-//! goes on), evaluated in parallel while the next batch is read, and
-//! written in file order, so memory does not grow with the book and
-//! results do not depend on the thread count. Every output is written under a temporary name and renamed when
+//! goes on), evaluated in parallel while the batch before it is written
+//! and the batch after it read, and written in file order, so memory does
+//! not grow with the book and results do not depend on the thread count. Every output is written under a temporary name and renamed when
 //! complete.
 
 use std::collections::HashSet;
