@@ -453,6 +453,24 @@ fn a_calendar_share_outside_zero_one_is_rejected_naming_its_month() {
 }
 
 #[test]
+fn a_negative_ramp_or_a_mix_share_above_one_is_rejected_naming_it() {
+    let mut case: Case = toml::from_str(&honduras_text()).unwrap();
+    let with = case.activities[0].with.as_mut().unwrap();
+    with.ramp = vec![0.5, -0.25, 1.0];
+    let err = case.validate().expect_err("a negative ramp accepted");
+    let field = err.location().field.clone().unwrap_or_default();
+    assert_eq!(field, "activity[0].with.ramp[1]", "{err}");
+
+    let mut case: Case = toml::from_str(&honduras_text()).unwrap();
+    let with = case.activities[0].with.as_mut().unwrap();
+    let first = with.mix.keys().next().unwrap().clone();
+    *with.mix.get_mut(&first).unwrap() = 1.5;
+    let err = case.validate().expect_err("a share of 1.5 accepted");
+    let field = err.location().field.clone().unwrap_or_default();
+    assert_eq!(field, format!("activity[0].with.mix.{first}"), "{err}");
+}
+
+#[test]
 fn a_partial_grade_without_a_rejects_channel_is_rejected() {
     let mut case: Case = toml::from_str(&honduras_text()).unwrap();
     let ch = &mut case.activities[0].channels[0];

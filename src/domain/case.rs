@@ -800,8 +800,11 @@ impl Path {
         param_non_negative("unit_cost", &self.unit_cost)?;
         param_non_negative("fixed_cost_per_year", &self.fixed_cost_per_year)?;
         share("drought_exposure", self.drought_exposure)?;
+        // Fields are named only on failure: a book validates every row.
         for (i, r) in self.ramp.iter().enumerate() {
-            non_negative(&format!("ramp[{i}]"), *r)?;
+            if non_negative("ramp", *r).is_err() {
+                non_negative(&format!("ramp[{i}]"), *r)?;
+            }
         }
         ensure!(
             self.trend_per_year.is_finite()
@@ -814,7 +817,7 @@ impl Path {
         let mut total = 0.0;
         for (name, s) in &self.mix {
             known_channel("mix", name, channels)?;
-            share(&format!("mix.{name}"), *s)?;
+            share(name, *s).map_err(|e| e.with_field("mix"))?;
             total += s;
         }
         ensure!(

@@ -302,17 +302,19 @@ pub fn schedule(product: &Product, principal: Decimal, start: YearMonth) -> Resu
     }
     let mut principal = principal;
     principal.rescale(dp);
-    // At the rows' scale, so each addition is an aligned one.
-    let mut total_interest = Decimal::new(0, dp);
-    let mut total_paid = Decimal::new(0, dp);
+    // In minor units, as the period loops count.
+    let minor = |x: Decimal| rounder.minor_units(x).ok_or_else(overflow);
+    let (mut total_interest, mut total_paid) = (0, 0);
     let mut payments = 0;
     for r in &rows {
-        total_interest += r.interest;
-        total_paid += r.payment;
+        total_interest += minor(r.interest)?;
+        total_paid += minor(r.payment)?;
         if r.period > 0 && r.payment > Decimal::ZERO {
             payments += 1;
         }
     }
+    let amount = |x: i128| rounder.amount(x).ok_or_else(overflow);
+    let (total_interest, total_paid) = (amount(total_interest)?, amount(total_paid)?);
     let months_per_period = product.frequency.months().unwrap_or(1);
     let periods_per_year = 12 / months_per_period;
     let mut schedule = Schedule {
