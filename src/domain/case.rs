@@ -10,6 +10,7 @@
 //! keys. See `data/cases/README.md` for the annotated format.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -800,11 +801,8 @@ impl Path {
         param_non_negative("unit_cost", &self.unit_cost)?;
         param_non_negative("fixed_cost_per_year", &self.fixed_cost_per_year)?;
         share("drought_exposure", self.drought_exposure)?;
-        // Fields are named only on failure: a book validates every row.
         for (i, r) in self.ramp.iter().enumerate() {
-            if non_negative("ramp", *r).is_err() {
-                non_negative(&format!("ramp[{i}]"), *r)?;
-            }
+            non_negative(format_args!("ramp[{i}]"), *r)?;
         }
         ensure!(
             self.trend_per_year.is_finite()
@@ -817,7 +815,7 @@ impl Path {
         let mut total = 0.0;
         for (name, s) in &self.mix {
             known_channel("mix", name, channels)?;
-            share(name, *s).map_err(|e| e.with_field("mix"))?;
+            share(format_args!("mix.{name}"), *s)?;
             total += s;
         }
         ensure!(
@@ -1004,8 +1002,7 @@ fn calendar(field: &str, map: &BTreeMap<String, f64>) -> Result<()> {
             "calendar months 1 to 12 as keys",
             format!("`{k}`")
         );
-        // The field is named only on failure (a book validates every row).
-        share(k, *v).map_err(|e| e.with_field(field))?;
+        share(format_args!("{field}.{k}"), *v)?;
         total += v;
     }
     ensure!(
@@ -1037,8 +1034,16 @@ fn param_share(field: &str, p: &Param) -> Result<()> {
     share(field, p.base())
 }
 
-fn non_negative(field: &str, x: f64) -> Result<()> {
-    ensure!(x.is_finite() && x >= 0.0, field, "a finite number ≥ 0", x);
+// The checks take `impl Display` fields, formatted only on failure, so a
+// caller can name a field with `format_args!` at no cost when it passes
+// (a book validates every row).
+fn non_negative(field: impl fmt::Display, x: f64) -> Result<()> {
+    ensure!(
+        x.is_finite() && x >= 0.0,
+        field.to_string(),
+        "a finite number ≥ 0",
+        x
+    );
     Ok(())
 }
 
@@ -1047,10 +1052,10 @@ fn positive(field: &str, x: f64) -> Result<()> {
     Ok(())
 }
 
-fn share(field: &str, x: f64) -> Result<()> {
+fn share(field: impl fmt::Display, x: f64) -> Result<()> {
     ensure!(
         x.is_finite() && (0.0..=1.0).contains(&x),
-        field,
+        field.to_string(),
         "a share in [0, 1]",
         x
     );

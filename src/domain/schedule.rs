@@ -303,18 +303,16 @@ pub fn schedule(product: &Product, principal: Decimal, start: YearMonth) -> Resu
     let mut principal = principal;
     principal.rescale(dp);
     // In minor units, as the period loops count.
-    let minor = |x: Decimal| rounder.minor_units(x).ok_or_else(overflow);
     let (mut total_interest, mut total_paid) = (0, 0);
     let mut payments = 0;
     for r in &rows {
-        total_interest += minor(r.interest)?;
-        total_paid += minor(r.payment)?;
+        total_interest += ctx.minor(r.interest)?;
+        total_paid += ctx.minor(r.payment)?;
         if r.period > 0 && r.payment > Decimal::ZERO {
             payments += 1;
         }
     }
-    let amount = |x: i128| rounder.amount(x).ok_or_else(overflow);
-    let (total_interest, total_paid) = (amount(total_interest)?, amount(total_paid)?);
+    let (total_interest, total_paid) = (ctx.amount(total_interest)?, ctx.amount(total_paid)?);
     let months_per_period = product.frequency.months().unwrap_or(1);
     let periods_per_year = 12 / months_per_period;
     let mut schedule = Schedule {
@@ -492,17 +490,21 @@ impl Ctx<'_> {
 
     /// The row due in month `m`, from amounts in minor units.
     fn row(&self, m: u32, opening: i128, interest: i128, principal: i128) -> Result<Row> {
-        let amount = |x: i128| self.rounder.amount(x).ok_or_else(overflow);
         Ok(Row {
             period: m,
             date: self.start.plus_months(m),
-            opening_balance: amount(opening)?,
-            interest: amount(interest)?,
-            principal: amount(principal)?,
-            fees: amount(0)?,
-            payment: amount(interest + principal)?,
-            closing_balance: amount(opening - principal)?,
+            opening_balance: self.amount(opening)?,
+            interest: self.amount(interest)?,
+            principal: self.amount(principal)?,
+            fees: self.amount(0)?,
+            payment: self.amount(interest + principal)?,
+            closing_balance: self.amount(opening - principal)?,
         })
+    }
+
+    /// The amount of `x` minor units, at the minor unit's scale.
+    fn amount(&self, x: i128) -> Result<Decimal> {
+        self.rounder.amount(x).ok_or_else(overflow)
     }
 
     /// `x` in minor units (every amount the period loops handle is
@@ -569,7 +571,7 @@ impl Ctx<'_> {
         let weights: Vec<Decimal> = post.iter().map(|&m| self.weight(m)).collect();
         let phase = phase(&rates, &weights);
         let n = post.len();
-        let b0 = r.amount(balance).ok_or_else(overflow)?;
+        let b0 = self.amount(balance)?;
         // The level payment (or weight unit) that repays `pv`.
         let level = |pv: Decimal| -> Result<Decimal> {
             let factor = phase.annuity_factor.ok_or_else(overflow)?;

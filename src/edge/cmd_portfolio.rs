@@ -265,12 +265,6 @@ impl Written {
     }
 }
 
-struct Counts {
-    rows_in: u64,
-    rows_ok: u64,
-    rows_rejected: u64,
-}
-
 fn run_book(
     args: &PortfolioArgs,
     products: &[Product],
@@ -377,11 +371,7 @@ fn run_book(
         rows_rejected,
         bar,
     } = written;
-    let counts = Counts {
-        rows_in: rows.rows_in,
-        rows_ok,
-        rows_rejected,
-    };
+    let rows_in = rows.rows_in;
     bar.finish_and_clear();
 
     loans.finish()?;
@@ -403,9 +393,9 @@ fn run_book(
     write_json(
         &json!({
             "file": file.display().to_string(),
-            "rows_in": counts.rows_in,
-            "rows_ok": counts.rows_ok,
-            "rows_rejected": counts.rows_rejected,
+            "rows_in": rows_in,
+            "rows_ok": rows_ok,
+            "rows_rejected": rows_rejected,
             "paths": cfg.paths,
             "seed": cfg.seed,
             "rho_region": cfg.rho_region,
@@ -421,7 +411,7 @@ fn run_book(
 
     println!(
         "rows_in={} rows_ok={} rows_rejected={}",
-        counts.rows_in, counts.rows_ok, counts.rows_rejected
+        rows_in, rows_ok, rows_rejected
     );
     if !summaries.is_empty() {
         println!(
@@ -433,7 +423,7 @@ fn run_book(
             .map_err(|e| Error::io(Path::new("<stdout>"), e))?;
     }
     println!("outputs in {}", out.display());
-    Ok(if counts.rows_rejected > 0 {
+    Ok(if rows_rejected > 0 {
         Outcome::SomeRejected
     } else {
         Outcome::Complete
