@@ -520,3 +520,41 @@ fn two_shards_with_row_offsets_reproduce_the_single_run() {
         );
     }
 }
+
+#[test]
+fn a_semicolon_header_is_named_as_the_wrong_delimiter() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("semi.csv");
+    std::fs::write(&file, sample_head(2).replace(',', ";")).unwrap();
+    let (code, text) = run(&dir.path().join("out"), &file, &[]);
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("separated by `;`") && text.contains("separated by commas"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_utf16_file_is_refused_naming_its_encoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = sample_head(2);
+    let units: Vec<u16> = text.encode_utf16().collect();
+    // With a byte-order mark, as spreadsheets save "Unicode text"…
+    let mut bom = vec![0xFF, 0xFE];
+    bom.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+    // …and without one, big-endian.
+    let bare: Vec<u8> = units.iter().flat_map(|u| u.to_be_bytes()).collect();
+    for (name, bytes, says) in [
+        ("bom.csv", bom, "UTF-16 (little-endian"),
+        ("bare.csv", bare, "NUL bytes"),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, bytes).unwrap();
+        let (code, out) = run(&dir.path().join(name).with_extension("out"), &file, &[]);
+        assert_eq!(code, 2, "{out}");
+        assert!(
+            out.contains(name) && out.contains("expected UTF-8") && out.contains(says),
+            "{out}"
+        );
+    }
+}

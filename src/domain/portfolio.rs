@@ -340,7 +340,7 @@ impl Header {
             return Err(Error::new(
                 ErrorKind::Parse,
                 format!(
-                    "missing required column{} {}; expected the columns {} (optional: {})",
+                    "missing required column{} {}; expected the columns {} (optional: {}){}",
                     if missing.len() == 1 { "" } else { "s" },
                     missing
                         .iter()
@@ -348,7 +348,8 @@ impl Header {
                         .collect::<Vec<_>>()
                         .join(", "),
                     REQUIRED_COLUMNS.join(", "),
-                    OPTIONAL_COLUMNS.join(", ")
+                    OPTIONAL_COLUMNS.join(", "),
+                    delimiter_hint(record).unwrap_or_default()
                 ),
             )
             .with_line(1));
@@ -390,6 +391,22 @@ impl Header {
             .and_then(|i| record.get(i))
             .map_or("", str::trim)
     }
+}
+
+/// When a header is one field holding another common delimiter (a
+/// spreadsheet's `;` export, a tab-separated file), says so: the columns
+/// are then all "missing" only because they are not separated by commas.
+fn delimiter_hint(record: &StringRecord) -> Option<String> {
+    let only = match record.len() {
+        1 => record.get(0)?,
+        _ => return None,
+    };
+    [(';', "`;`"), ('\t', "tabs"), ('|', "`|`")]
+        .iter()
+        .find(|(d, _)| only.contains(*d))
+        .map(|(_, name)| {
+            format!("; the header is one field separated by {name}: expected columns separated by commas")
+        })
 }
 
 fn column(name: &str) -> usize {
@@ -1119,6 +1136,12 @@ mod tests {
             "{msg}"
         );
         assert!(!msg.contains("`expected_uplift`"), "{msg}");
+        // A comma-free header says nothing about delimiters…
+        assert!(!msg.contains("separated by"), "{msg}");
+        // …a tab-separated one is named as such.
+        let tabbed = Header::new(&StringRecord::from(vec![REQUIRED_COLUMNS.join("\t")]));
+        let msg = tabbed.unwrap_err().to_string();
+        assert!(msg.contains("separated by tabs"), "{msg}");
         let mut names: Vec<&str> = REQUIRED_COLUMNS.to_vec();
         names.insert(3, "branch");
         let h = Header::new(&StringRecord::from(names)).unwrap();

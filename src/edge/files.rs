@@ -41,14 +41,44 @@ pub fn read_text(path: &Path) -> Result<String> {
 }
 
 /// Opens a file for streaming reads, skipping a UTF-8 BOM if present.
+/// A file in UTF-16 or UTF-32 (what some spreadsheets save as "Unicode
+/// text") is refused whole with a message saying so, rather than as a
+/// CSV error on its first byte.
 pub fn open_reader(path: &Path) -> Result<Box<dyn io::BufRead + Send>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = io::BufReader::with_capacity(1 << 16, file);
     let head = io::BufRead::fill_buf(&mut reader).map_err(|e| Error::io(path, e))?;
+    if let Some(found) = wide_encoding(head) {
+        return Err(Error::new(
+            ErrorKind::Parse,
+            format!("expected UTF-8 text, found {found}; save the file as UTF-8 (CSV UTF-8)"),
+        )
+        .with_file(path));
+    }
     if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
         io::BufRead::consume(&mut reader, 3);
     }
     Ok(Box::new(reader))
+}
+
+/// The UTF-16 or UTF-32 encoding `head` (a file's first bytes) is in, by
+/// its byte-order mark or, without one, by the NUL bytes that ASCII text
+/// has beside every character in those encodings. Only the first line
+/// (the header) is looked at: a NUL in a data row is that row's problem.
+fn wide_encoding(head: &[u8]) -> Option<&'static str> {
+    const MARKS: [(&[u8], &str); 4] = [
+        (&[0xFF, 0xFE, 0, 0], "UTF-32 (little-endian byte-order mark)"),
+        (&[0, 0, 0xFE, 0xFF], "UTF-32 (big-endian byte-order mark)"),
+        (&[0xFF, 0xFE], "UTF-16 (little-endian byte-order mark)"),
+        (&[0xFE, 0xFF], "UTF-16 (big-endian byte-order mark)"),
+    ];
+    if let Some((_, name)) = MARKS.iter().find(|(m, _)| head.starts_with(m)) {
+        return Some(name);
+    }
+    let first_line = head.split(|&b| b == b'\n').next().unwrap_or(head);
+    first_line
+        .contains(&0)
+        .then_some("NUL bytes (UTF-16 or UTF-32 without a byte-order mark?)")
 }
 
 /// Lists the `*.toml` files of a directory, sorted by name so runs are
