@@ -138,7 +138,7 @@ pub fn evaluate(
     pd_max: f64,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Vec<MixRow>> {
-    let n_loans = prep.loans.len();
+    let n_loans = prep.loans().len();
     let cells = mixes.len() * n_loans;
     let bytes = cells * paths * std::mem::size_of::<Record>();
     if bytes > MAX_RECORD_BYTES {
@@ -192,11 +192,11 @@ pub fn evaluate(
         progress(done);
     }
 
-    let no_loan = n_loans == 1 && prep.loans[0].principal == 0.0;
+    let no_loan = n_loans == 1 && prep.loans()[0].principal == 0.0;
     let subsistence = prep.subsistence();
     let mut rows = Vec::with_capacity(cells);
     for (i, mix) in mixes.iter().enumerate() {
-        for (j, loan) in prep.loans.iter().enumerate() {
+        for (j, loan) in prep.loans().iter().enumerate() {
             let rec = &records[i * n_loans + j];
             let n = rec.len().max(1) as f64;
             let w: Vec<f64> = rec.iter().map(|r| r.w).collect();

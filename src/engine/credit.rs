@@ -232,6 +232,13 @@ impl LoanPlan {
         .with_on_schedule_irr()
     }
 
+    /// PV at month 0 of the scheduled instalments at the contract's
+    /// monthly rate: what every path was promised.
+    #[must_use]
+    pub fn promised_pv(&self) -> f64 {
+        tvm::npv(self.monthly_rate, &self.due)
+    }
+
     /// Month of the last due date.
     #[must_use]
     pub fn maturity(&self) -> usize {
@@ -351,6 +358,16 @@ impl Tails {
 
     /// Fills `self` with the tails of `h`, reusing its buffers.
     pub fn fill(&mut self, h: &HouseholdPath) {
+        // Cash earns nothing on most paths: that case runs without the
+        // multiply by 1 on the need's chain.
+        if h.savings_rate == 0.0 {
+            self.fill_at::<false>(h);
+        } else {
+            self.fill_at::<true>(h);
+        }
+    }
+
+    fn fill_at<const EARNS: bool>(&mut self, h: &HouseholdPath) {
         let n = h.months();
         let x = 1.0 / (1.0 + h.discount_monthly);
         let shrink = 1.0 / (1.0 + h.savings_rate);
@@ -361,14 +378,24 @@ impl Tails {
         }
         let [need_with, need_without] = &mut self.need;
         let [npv_with, npv_without] = &mut self.npv;
+        let spent = h.subsistence - h.other_income;
+        // Five recurrences run backwards side by side. Each carries only
+        // what it must, the month's own deficit being computed off the
+        // chain, so a month waits on one add and one multiply or max.
         for u in (0..n).rev() {
             let with = at(h.enterprise_with, u) + at(h.capital, u);
             let without = at(h.enterprise_without, u);
             // Month u's cash is c·(1 + r_s) + inflow − subsistence (no
             // interest in month 0), and must cover need[u + 1] ≥ 0.
-            let per_cash = if u > 0 { shrink } else { 1.0 };
             let need = |next: f64, inflow: f64| {
-                ((next + h.subsistence - inflow - h.other_income) * per_cash).max(0.0)
+                let short = next + (spent - inflow);
+                let short = if EARNS && u > 0 { short * shrink } else { short };
+                // max(short, 0) that is one instruction (NaN gives 0 too).
+                if short > 0.0 {
+                    short
+                } else {
+                    0.0
+                }
             };
             need_with[u] = need(need_with[u + 1], with);
             need_without[u] = need(need_without[u + 1], without);
@@ -535,13 +562,14 @@ fn run_account(h: &HouseholdPath, loan: &LoanPlan, lender: &Lender) -> Account {
     let tol = 1e-9 * loan.principal.abs().max(1.0);
     let dpd_limit = lender.default_days_past_due;
 
-    let mut household = vec![0.0; last + 1];
-    let mut lender_flows = vec![0.0; last + 1];
-    lender_flows[0] = -loan.lender_outlay;
+    // The flow vectors grow with the months run (`add_at`): most accounts
+    // hand over to the tails long before the path's last month.
+    let mut household = Vec::with_capacity(last + 1);
+    let mut lender_flows = Vec::with_capacity(last + 1);
+    lender_flows.push(-loan.lender_outlay);
     // Loan-related inflows to the household scheduled for later months
     // (a surplus from the sale of a repossessed asset).
-    let mut pending = vec![0.0; last + 1];
-    pending[0] += loan.net_disbursement;
+    let mut pending = vec![0.0 + loan.net_disbursement];
 
     let mut acc = Account {
         final_cash: 0.0,
@@ -659,20 +687,20 @@ fn run_account(h: &HouseholdPath, loan: &LoanPlan, lender: &Lender) -> Account {
             }
         }
         acc.paid_total += paid;
-        lender_flows[t] += paid;
-        household[t] += enterprise + capital + loan_in - paid;
+        add_at(&mut lender_flows, t, paid);
+        add_at(&mut household, t, enterprise + capital + loan_in - paid);
 
         if defaults_now {
             let gross = loan.balance_at(t)
                 + arrears
                 + loan.balance_at(t) * loan.monthly_rate * loan.months_accrued(t) as f64;
             let set_off = savings.min(gross);
-            lender_flows[t] += set_off;
+            add_at(&mut lender_flows, t, set_off);
             // Savings beyond the claim are the household's: returned now.
             let refund = savings - set_off;
             cash += refund;
             acc.inflows += refund;
-            household[t] += refund;
+            add_at(&mut household, t, refund);
             savings = 0.0;
             let ead = gross - set_off;
             let recovery_month = t + loan.recovery_delay_months as usize;
@@ -686,7 +714,7 @@ fn run_account(h: &HouseholdPath, loan: &LoanPlan, lender: &Lender) -> Account {
                     if recovery_month == t {
                         cash += surplus;
                         acc.inflows += surplus;
-                        household[t] += surplus;
+                        add_at(&mut household, t, surplus);
                     } else {
                         add_at(&mut pending, recovery_month, surplus);
                         last_pending = recovery_month;
@@ -822,6 +850,18 @@ pub fn evaluate_path_with(
     lender: &Lender,
     lender_irr: bool,
 ) -> PathOutcome {
+    evaluate_path_promised(h, loan, loan.promised_pv(), lender, lender_irr)
+}
+
+/// [`evaluate_path_with`] given the loan's [`LoanPlan::promised_pv`], which
+/// callers running many paths of one loan compute once.
+pub(crate) fn evaluate_path_promised(
+    h: &HouseholdPath,
+    loan: &LoanPlan,
+    promised_pv: f64,
+    lender: &Lender,
+    lender_irr: bool,
+) -> PathOutcome {
     let acc = run_account(h, loan, lender);
     let i = loan.monthly_rate;
     let r = h.discount_monthly;
@@ -848,7 +888,6 @@ pub fn evaluate_path_with(
         household_incremental =
             household_incremental * x_household + (v - at(h.enterprise_without, t));
     }
-    let promised_pv = tvm::npv(i, &loan.due);
     let received_pv = lender_npv + loan.lender_outlay;
     let (ead, recovery_pv) = acc.default.map_or((0.0, 0.0), |d| {
         let delay = (d.recovery_month - d.month) as i32;

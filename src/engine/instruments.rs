@@ -231,7 +231,7 @@ pub fn evaluate(
     cfg: &LoanConfig,
 ) -> Result<LoanEvaluation> {
     let prep = Prepared::new(case, std::slice::from_ref(product))?;
-    let base_loan = prep.loans[0].clone();
+    let base_loan = prep.loans()[0].clone();
     let lender = product.lender.clone();
     let mut variants = vec![Variant {
         loan: base_loan.clone(),

@@ -184,7 +184,7 @@ pub fn evaluate_loan(
         }
     }
     let results = prep
-        .loans
+        .loans()
         .iter()
         .zip(&outcomes)
         .enumerate()

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use super::appraisal::case_schedule;
 use super::cashflow::{CaseFlows, CaseModel};
 use super::credit::{
-    annual_dscrs, evaluate_path_with, evaluate_without, summarise, CreditSummary, HouseholdPath,
+    annual_dscrs, evaluate_path_promised, evaluate_without, summarise, CreditSummary, HouseholdPath,
     LoanPlan, PathOutcome, Tails, WithoutOutcome,
 };
 use super::scenario::{Scenario, Slot};
@@ -68,8 +68,11 @@ pub struct Simulation {
 pub struct Prepared {
     /// The compiled case.
     pub model: CaseModel,
-    /// One loan plan per product.
-    pub loans: Vec<LoanPlan>,
+    /// One loan plan per product; private so that `promised` always
+    /// matches it.
+    loans: Vec<LoanPlan>,
+    /// Each loan's promised PV, the same on every path.
+    promised: Vec<f64>,
     other_income: f64,
     subsistence: f64,
     buffer: f64,
@@ -132,6 +135,7 @@ impl Prepared {
     ) -> Prepared {
         Prepared {
             model,
+            promised: loans.iter().map(LoanPlan::promised_pv).collect(),
             loans,
             other_income: case.household.other_income_per_month,
             subsistence: case.household.subsistence_per_month,
@@ -207,13 +211,21 @@ impl Prepared {
         h
     }
 
+    /// One loan plan per product, in the order given.
+    pub fn loans(&self) -> &[LoanPlan] {
+        &self.loans
+    }
+
     /// Each loan on one household path; the lender's IRR is solved only
     /// when `lender_irr` is true.
     pub fn evaluate_loans(&self, h: &HouseholdPath, lender_irr: bool) -> Vec<PathOutcome> {
         self.loans
             .iter()
+            .zip(&self.promised)
             .zip(&self.lenders)
-            .map(|(loan, lender)| evaluate_path_with(h, loan, lender, lender_irr))
+            .map(|((loan, &promised), lender)| {
+                evaluate_path_promised(h, loan, promised, lender, lender_irr)
+            })
             .collect()
     }
 
@@ -230,7 +242,7 @@ impl Prepared {
 
 /// Runs the simulation; `progress` is called with the number of paths done.
 pub fn simulate(prep: &Prepared, cfg: &Config, progress: &(dyn Fn(usize) + Sync)) -> Simulation {
-    let n_products = prep.loans.len();
+    let n_products = prep.loans().len();
     let mut without: Vec<WithoutOutcome> = Vec::with_capacity(cfg.paths);
     let mut outcomes: Vec<Vec<PathOutcome>> = (0..n_products)
         .map(|_| Vec::with_capacity(cfg.paths))
@@ -281,7 +293,7 @@ pub fn simulate_detailed(
     cfg: &Config,
     progress: &(dyn Fn(usize) + Sync),
 ) -> (Simulation, PathDetail) {
-    let n_products = prep.loans.len();
+    let n_products = prep.loans().len();
     let mut without: Vec<WithoutOutcome> = Vec::with_capacity(cfg.paths);
     let mut outcomes: Vec<Vec<PathOutcome>> = (0..n_products)
         .map(|_| Vec::with_capacity(cfg.paths))
