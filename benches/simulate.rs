@@ -57,7 +57,7 @@ fn bench(c: &mut Criterion) {
     let inflow: Vec<f64> = (0..flows.len())
         .map(|t| flows.net_with(t) + flows.household_net[t])
         .collect();
-    let due = prep.loans[0].due.clone();
+    let due = prep.loans()[0].due.clone();
     g.bench_function("arithmetic_floor", |b| {
         b.iter(|| {
             let mut total = 0.0;

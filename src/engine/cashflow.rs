@@ -513,12 +513,15 @@ impl CaseModel {
                 let paid_at = t + c.delay;
                 if paid_at < n {
                     let gross = output * shares[k] * price;
-                    // The buyer recovers its input advances from what it
-                    // owes for this delivery.
-                    let recovered = advances[k].min(gross.max(0.0));
-                    advances[k] -= recovered;
                     revenue[paid_at] += gross;
-                    cost[paid_at] -= recovered;
+                    // The buyer recovers its input advances from what it
+                    // owes for this delivery (most channels advance none).
+                    let mut recovered = 0.0;
+                    if any_advance {
+                        recovered = advances[k].min(gross.max(0.0));
+                        advances[k] -= recovered;
+                        cost[paid_at] -= recovered;
+                    }
                     if let (Some(d), true) = (deducting.as_deref_mut(), c.deducts_repayment) {
                         d[paid_at] += gross - recovered;
                     }

@@ -147,6 +147,10 @@ pub struct Inputs {
     random: Vec<bool>,
     /// Whether the input is drawn as a normal score rather than a uniform.
     normal_score: Vec<bool>,
+    /// The same in a portfolio, where inputs moved by a shared shock are
+    /// drawn as normal scores too; kept beside it so the draw loop only
+    /// reads a flag.
+    normal_score_shared: Vec<bool>,
     /// How each input's value follows from a normal score.
     score: Vec<Score>,
     /// Which shared shock, if any, moves the input in a portfolio (F29).
@@ -200,6 +204,7 @@ impl Inputs {
             params: Vec::new(),
             random: Vec::new(),
             normal_score: Vec::new(),
+            normal_score_shared: Vec::new(),
             score: Vec::new(),
             shock: Vec::new(),
             labels: Vec::new(),
@@ -216,12 +221,12 @@ impl Inputs {
         self.params.push(param.clone());
         self.random.push(param.is_random());
         self.score.push(Score::of(&param.dist));
-        self.normal_score.push(matches!(
-            param.dist,
-            Dist::Normal { .. } | Dist::LogNormal { .. }
-        ));
+        let normal = matches!(param.dist, Dist::Normal { .. } | Dist::LogNormal { .. });
         let label = label.into();
-        self.shock.push(Shock::of(&label));
+        let shock = Shock::of(&label);
+        self.normal_score.push(normal);
+        self.normal_score_shared.push(normal || shock != Shock::None);
+        self.shock.push(shock);
         self.labels.push(label);
         self.params.len() - 1
     }
@@ -267,6 +272,7 @@ impl Inputs {
         let (copula, repair) = Copula::new(matrix)?;
         for &s in &slots {
             self.normal_score[s] = true;
+            self.normal_score_shared[s] = true;
         }
         self.copula = Some((copula, slots));
         self.repair = repair.clone();
@@ -361,11 +367,13 @@ impl Inputs {
             // Inputs that need a normal score (normal and lognormal inputs,
             // and any input in the copula) get a standard normal; the rest
             // a uniform, which their quantile function takes directly.
-            let normal = |slot: usize| {
-                self.normal_score[slot] || (common.is_some() && self.shock[slot] != Shock::None)
+            let normal = if common.is_some() {
+                &self.normal_score_shared
+            } else {
+                &self.normal_score
             };
             for (slot, zi) in z.iter_mut().enumerate() {
-                *zi = if normal(slot) {
+                *zi = if normal[slot] {
                     rng.sample(StandardNormal)
                 } else {
                     rng.random::<f64>()
@@ -391,7 +399,7 @@ impl Inputs {
                     p.base()
                 } else if let Some((_, u)) = pins.iter().find(|(s, _)| *s == slot) {
                     p.dist.quantile(u.clamp(1e-12, 1.0 - 1e-12))
-                } else if normal(slot) {
+                } else if normal[slot] {
                     self.score[slot].value(&p.dist, z[slot])
                 } else {
                     p.dist.quantile(z[slot].clamp(1e-12, 1.0 - 1e-12))
