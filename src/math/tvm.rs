@@ -428,8 +428,31 @@ const ISOLATE_SCAN_REFINE: usize = 4;
 fn isolate_roots(flows: &[f64]) -> Option<Vec<f64>> {
     let (u_lo, u_hi) = ((1.0 + IRR_MIN).ln(), (1.0 + IRR_MAX).ln());
     let reach = discount_reach(flows);
-    let lo = pivot(flows, u_lo, reach);
-    let hi = pivot(flows, u_hi, reach);
+    // The first cut is at r = 0 rather than mid-range: there the bounds are
+    // the sign changes of the plain cumulative sums (Norström's criterion),
+    // which for an investment that pays back once already isolate its one
+    // positive root, and show that none lies below zero. The ends' own
+    // bounds (two long passes each) are then not needed, only their NPVs:
+    // an end whose piece is settled by r = 0 gets no bound of its own
+    // (`usize::MAX`, always valid, never the minimum).
+    let zero = pivot(flows, 0.0, reach);
+    let end = |u: f64, bounds_needed: bool| {
+        if bounds_needed {
+            pivot(flows, u, reach)
+        } else {
+            Pivot {
+                u,
+                value: scaled_npv(u.exp_m1(), flows),
+                above: usize::MAX,
+                below: usize::MAX,
+            }
+        }
+    };
+    // Flows that sum to zero have a root at r = 0 itself, which leaves no
+    // sign there to bracket a neighbouring root by: those are cut mid-range.
+    let split = zero.value != 0.0;
+    let lo = end(u_lo, !split || zero.below >= 2);
+    let hi = end(u_hi, !split || zero.above >= 2);
     let mut roots = Vec::new();
     if hi.value == 0.0 {
         roots.push(IRR_MAX);
@@ -437,15 +460,29 @@ fn isolate_roots(flows: &[f64]) -> Option<Vec<f64>> {
     // Ambiguous stretches (u_a, u_b], in ascending order: the stack visits
     // the left half of a piece first.
     let mut ambiguous: Vec<(f64, f64)> = Vec::new();
-    let mut stack = vec![(lo, hi, 0u32)];
+    let mut stack = if split {
+        vec![(zero, hi, 0u32), (lo, zero, 0u32)]
+    } else {
+        vec![(lo, hi, 0u32)]
+    };
     while let Some((a, b, depth)) = stack.pop() {
         let bound = a.above.min(b.below);
         if bound == 0 {
             continue;
         }
+        if bound == 1 && (a.value == 0.0 || b.value == 0.0) {
+            // A cut that lands exactly on a root leaves no sign to bracket
+            // a neighbouring one by: scan the piece (before, such a
+            // neighbour was lost).
+            match ambiguous.last_mut() {
+                Some(last) if last.1 == a.u => last.1 = b.u,
+                _ => ambiguous.push((a.u, b.u)),
+            }
+            continue;
+        }
         if bound == 1 {
             // At most one root, so a root is simple and shows as a sign change.
-            if a.value != 0.0 && b.value != 0.0 && a.value.signum() != b.value.signum() {
+            if a.value.signum() != b.value.signum() {
                 roots.push(brent(
                     |r| scaled_npv(r, flows),
                     a.u.exp_m1(),
@@ -1102,6 +1139,21 @@ mod tests {
         for (got, want) in r.roots.iter().zip([0.1, 0.3, 1.0]) {
             assert!(close(*got, want, 1e-9), "{r:?}");
         }
+    }
+
+    #[test]
+    fn a_root_exactly_at_zero_is_reported_once_beside_the_others() {
+        // −100 + 150x + 50x² − 100x³ = (x − 1)(−100x² − 50x + 100) in
+        // x = 1/(1+r): roots at r = 0 and at x = (√17 − 1)/4, r = 4/(√17 − 1) − 1.
+        let r = irr(&[-100.0, 150.0, 50.0, -100.0]);
+        let other = 4.0 / (17.0_f64.sqrt() - 1.0) - 1.0;
+        assert_eq!(r.roots.len(), 2, "{r:?}");
+        assert!(r.roots[0].abs() < 1e-12, "{r:?}");
+        assert!(close(r.roots[1], other, 1e-9), "{r:?}");
+        // A double root at zero: −100(1 − x)².
+        let r = irr(&[-100.0, 200.0, -100.0]);
+        assert_eq!(r.roots.len(), 1, "{r:?}");
+        assert!(r.roots[0].abs() < 1e-6, "{r:?}");
     }
 
     #[test]
