@@ -267,7 +267,7 @@ impl RowError {
             line,
             id: id.map(str::to_owned),
             field: field.into(),
-            reason: reason.into(),
+            reason: visible(reason.into()),
         }
     }
 
@@ -281,6 +281,24 @@ impl RowError {
             e.message(),
         )
     }
+}
+
+/// `text` with control characters written as escapes (`\u{0}`, `\t`), so
+/// that a reason quoting a field holding a NUL or a line break shows what
+/// was found instead of printing it.
+fn visible(text: String) -> String {
+    if !text.chars().any(char::is_control) {
+        return text;
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 impl fmt::Display for RowError {
@@ -1286,6 +1304,12 @@ mod tests {
         row.baseline_costs = Decimal::ZERO;
         row.expected_uplift = Some(0.2);
         assert_eq!(apply(&row, t).unwrap_err().field, "expected_uplift");
+    }
+
+    #[test]
+    fn control_characters_in_a_reason_are_shown_as_escapes() {
+        let e = RowError::new(3, Some("A"), "region", "found `X\0Y\tZ` and `é`");
+        assert_eq!(e.reason, "found `X\\u{0}Y\\tZ` and `é`");
     }
 
     #[test]
