@@ -67,7 +67,10 @@ pub fn open_reader(path: &Path) -> Result<Box<dyn io::BufRead + Send>> {
 /// (the header) is looked at: a NUL in a data row is that row's problem.
 fn wide_encoding(head: &[u8]) -> Option<&'static str> {
     const MARKS: [(&[u8], &str); 4] = [
-        (&[0xFF, 0xFE, 0, 0], "UTF-32 (little-endian byte-order mark)"),
+        (
+            &[0xFF, 0xFE, 0, 0],
+            "UTF-32 (little-endian byte-order mark)",
+        ),
         (&[0, 0, 0xFE, 0xFF], "UTF-32 (big-endian byte-order mark)"),
         (&[0xFF, 0xFE], "UTF-16 (little-endian byte-order mark)"),
         (&[0xFE, 0xFF], "UTF-16 (big-endian byte-order mark)"),

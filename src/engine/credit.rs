@@ -389,7 +389,11 @@ impl Tails {
             // interest in month 0), and must cover need[u + 1] ≥ 0.
             let need = |next: f64, inflow: f64| {
                 let short = next + (spent - inflow);
-                let short = if EARNS && u > 0 { short * shrink } else { short };
+                let short = if EARNS && u > 0 {
+                    short * shrink
+                } else {
+                    short
+                };
                 // max(short, 0) that is one instruction (NaN gives 0 too).
                 if short > 0.0 {
                     short

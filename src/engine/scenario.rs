@@ -225,7 +225,8 @@ impl Inputs {
         let label = label.into();
         let shock = Shock::of(&label);
         self.normal_score.push(normal);
-        self.normal_score_shared.push(normal || shock != Shock::None);
+        self.normal_score_shared
+            .push(normal || shock != Shock::None);
         self.shock.push(shock);
         self.labels.push(label);
         self.params.len() - 1

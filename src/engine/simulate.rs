@@ -13,8 +13,8 @@ use rayon::prelude::*;
 use super::appraisal::case_schedule;
 use super::cashflow::{CaseFlows, CaseModel};
 use super::credit::{
-    annual_dscrs, evaluate_path_promised, evaluate_without, summarise, CreditSummary, HouseholdPath,
-    LoanPlan, PathOutcome, Tails, WithoutOutcome,
+    annual_dscrs, evaluate_path_promised, evaluate_without, summarise, CreditSummary,
+    HouseholdPath, LoanPlan, PathOutcome, Tails, WithoutOutcome,
 };
 use super::scenario::{Scenario, Slot};
 use crate::domain::case::Case;
