@@ -573,6 +573,7 @@ fn run_account(h: &HouseholdPath, loan: &LoanPlan, lender: &Lender) -> Account {
     lender_flows.push(-loan.lender_outlay);
     // Loan-related inflows to the household scheduled for later months
     // (a surplus from the sale of a repossessed asset).
+    // (0.0 + x, as adding to a zeroed vector gave: −0.0 becomes 0.0.)
     let mut pending = vec![0.0 + loan.net_disbursement];
 
     let mut acc = Account {
