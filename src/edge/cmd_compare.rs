@@ -16,19 +16,19 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use super::cli::{CompareArgs, Outcome};
-use super::files::{open_reader, toml_files_in};
+use super::files::{csv_error, open_csv, toml_files_in};
 use super::render::{write_json, Cell, Format, Table};
 use super::shared::{load_case, load_products, progress_bar, with_pool};
 use super::toml_file::load;
 use crate::domain::instrument::{Instrument, Kind};
 use crate::domain::portfolio::{
-    apply, check_unique, parse_row, template_for, Header, PortfolioRow, RowError,
+    apply, check_unique, parse_row, template_for, Header, PortfolioRow, RowError, REQUIRED_COLUMNS,
 };
 use crate::domain::product::Product;
 use crate::engine::compare::{compare, settle_first_loss, BookLoan, Comparison};
 use crate::engine::instruments::{evaluate, LoanConfig, LoanEvaluation, Shared};
 use crate::engine::portfolio::loan_seed;
-use crate::{Error, ErrorKind, Result};
+use crate::{Error, Result};
 
 /// Loads and validates every instrument file of `dir`, with file, line and
 /// field on any error; ids must be unique.
@@ -192,19 +192,7 @@ fn run_portfolio(args: &CompareArgs, path: &Path, instruments: &[Instrument]) ->
             args.default_product
         )));
     }
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(open_reader(path)?);
-    let mut record = csv::StringRecord::new();
-    let read_err = |e: csv::Error| Error::new(ErrorKind::Parse, e.to_string()).with_file(path);
-    if !reader.read_record(&mut record).map_err(read_err)? {
-        return Err(Error::new(
-            ErrorKind::Parse,
-            "expected a header row, found an empty file",
-        )
-        .with_file(path));
-    }
+    let (mut reader, mut record) = open_csv(path, &REQUIRED_COLUMNS.join(", "))?;
     let header = Header::new(&record).map_err(|e| e.with_file(path))?;
     for name in header.ignored() {
         eprintln!(
@@ -228,7 +216,7 @@ fn run_portfolio(args: &CompareArgs, path: &Path, instruments: &[Instrument]) ->
                 index += 1;
                 continue;
             }
-            Err(e) => return Err(read_err(e)),
+            Err(e) => return Err(csv_error(path, e)),
         }
         let line = record.position().map_or(0, csv::Position::line);
         let job = parse_row(&header, &record, line).and_then(|row| {

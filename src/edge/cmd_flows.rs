@@ -93,22 +93,8 @@ pub fn run(args: &FlowsArgs) -> Result<Outcome> {
         reinvest_rate: check_rate("--reinvest-rate", args.reinvest_rate.unwrap_or(args.rate))?,
     };
     let path = args.file.as_path();
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(files::open_reader(path)?);
+    let (mut reader, header) = files::open_csv(path, EXPECTED)?;
     let mut record = csv::StringRecord::new();
-    let header = match reader.read_record(&mut record) {
-        Ok(true) => record.clone(),
-        Ok(false) => {
-            return Err(Error::new(
-                ErrorKind::Parse,
-                format!("expected a header row ({EXPECTED}), found an empty file"),
-            )
-            .with_file(path))
-        }
-        Err(e) => return Err(csv_error(path, e)),
-    };
     let layout = Layout::from_header(&header).map_err(|e| e.with_file(path).with_line(1))?;
     let columns = if layout.dated {
         DATED_COLUMNS
@@ -142,7 +128,7 @@ pub fn run(args: &FlowsArgs) -> Result<Outcome> {
                     &Error::new(ErrorKind::Parse, "expected UTF-8 text, found invalid bytes"),
                 );
             }
-            Err(e) => return Err(csv_error(path, e)),
+            Err(e) => return Err(files::csv_error(path, e)),
         }
         if reading.batch.len() >= BATCH_SERIES || reading.batch_values >= BATCH_VALUES {
             pipeline.submit(reading.take_batch(), &mut out)?;
@@ -185,18 +171,6 @@ fn check_rate(flag: &str, r: f64) -> Result<f64> {
         Err(Error::usage(format!(
             "{flag}: expected a rate greater than -1, e.g. 0.1 for 10%, found {r}"
         )))
-    }
-}
-
-fn csv_error(path: &Path, e: csv::Error) -> Error {
-    let line = e.position().map(csv::Position::line);
-    let err = match e.into_kind() {
-        csv::ErrorKind::Io(io) => Error::io(path, io),
-        other => Error::new(ErrorKind::Parse, format!("{other:?}")).with_file(path),
-    };
-    match line {
-        Some(l) => err.with_line(l),
-        None => err,
     }
 }
 

@@ -19,18 +19,18 @@ use serde_json::json;
 use super::bundled;
 use super::cli::{Outcome, PortfolioArgs};
 use super::columnar::{write_parquet, write_segments};
-use super::files::{open_reader, Sink};
+use super::files::{open_csv, Sink};
 use super::render::{write_json, Cell, Table};
 use super::shared::{load_products, progress_bar, with_pool};
 use crate::domain::case::Case;
 use crate::domain::portfolio::{
-    apply, check_unique, parse_row, template_for, Header, PortfolioRow, RowError,
+    apply, check_unique, parse_row, template_for, Header, PortfolioRow, RowError, REQUIRED_COLUMNS,
 };
 use crate::domain::product::Product;
 use crate::engine::portfolio::{
     evaluate_loan, BookConfig, BookLosses, BookSummary, LoanCredit, LoanResult,
 };
-use crate::{Error, ErrorKind, Result};
+use crate::{Error, Result};
 
 /// Row-paths evaluated together: a batch's rows share the cores, and its
 /// results are written while the next batch is evaluated.
@@ -272,21 +272,7 @@ fn run_book(
     cfg: &BookConfig,
 ) -> Result<Outcome> {
     let file = &args.file;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(open_reader(file)?);
-    let mut record = csv::StringRecord::new();
-    let has_header = reader
-        .read_record(&mut record)
-        .map_err(|e| csv_error(file, &e))?;
-    if !has_header {
-        return Err(Error::new(
-            ErrorKind::Parse,
-            "expected a header row, found an empty file",
-        )
-        .with_file(file));
-    }
+    let (reader, record) = open_csv(file, &REQUIRED_COLUMNS.join(", "))?;
     let header = Header::new(&record).map_err(|e| e.with_file(file).with_line(1))?;
     if !header.ignored().is_empty() {
         eprintln!(
@@ -577,13 +563,6 @@ fn finish(w: csv::Writer<Sink>, path: &Path) -> Result<()> {
         .into_inner()
         .map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
     sink.finish()
-}
-
-fn csv_error(file: &Path, e: &csv::Error) -> Error {
-    let line = e.position().map_or(0, |p| p.line());
-    Error::new(ErrorKind::Parse, e.to_string())
-        .with_file(file)
-        .with_line(line)
 }
 
 /// A progress bar over the rows (counted from the file's line breaks, so

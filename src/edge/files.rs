@@ -1,7 +1,9 @@
 //! Reading input files and writing results.
 //!
-//! Input: a UTF-8 byte-order mark is accepted and dropped; an empty file or
-//! invalid UTF-8 is an error naming the file. Output: a [`Sink`] writes to
+//! Input: a UTF-8 byte-order mark is accepted and dropped; an empty file,
+//! invalid UTF-8 or a file in UTF-16/UTF-32 is an error naming the file.
+//! Every command that streams a CSV opens it with [`open_csv`] and turns
+//! the reader's errors into terrace's with [`csv_error`]. Output: a [`Sink`] writes to
 //! standard output or to a temporary file beside the destination that is
 //! renamed only when the command succeeds, so an interrupted run never
 //! leaves a half-written result that looks whole.
@@ -59,6 +61,46 @@ pub fn open_reader(path: &Path) -> Result<Box<dyn io::BufRead + Send>> {
         io::BufRead::consume(&mut reader, 3);
     }
     Ok(Box::new(reader))
+}
+
+/// A CSV file opened for streaming reads (records may differ in field
+/// count; the caller checks them against the header) and its header
+/// record. An empty file is an error naming `expected`, the columns the
+/// command reads.
+pub fn open_csv(
+    path: &Path,
+    expected: &str,
+) -> Result<(csv::Reader<Box<dyn io::BufRead + Send>>, csv::StringRecord)> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(open_reader(path)?);
+    let mut header = csv::StringRecord::new();
+    if !reader
+        .read_record(&mut header)
+        .map_err(|e| csv_error(path, e))?
+    {
+        return Err(Error::new(
+            ErrorKind::Parse,
+            format!("expected a header row ({expected}), found an empty file"),
+        )
+        .with_file(path));
+    }
+    Ok((reader, header))
+}
+
+/// A CSV reader's error that stops a file: an I/O error names the file,
+/// any other the file and the line.
+pub fn csv_error(path: &Path, e: csv::Error) -> Error {
+    let (line, message) = (e.position().map(csv::Position::line), e.to_string());
+    if let csv::ErrorKind::Io(io) = e.into_kind() {
+        return Error::io(path, io);
+    }
+    let err = Error::new(ErrorKind::Parse, message).with_file(path);
+    match line {
+        Some(l) => err.with_line(l),
+        None => err,
+    }
 }
 
 /// The UTF-16 or UTF-32 encoding `head` (a file's first bytes) is in, by
