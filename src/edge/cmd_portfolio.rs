@@ -5,7 +5,8 @@
 //! goes to `rejected.csv` with its line, id, field and reason, and the run
 //! goes on), evaluated in parallel while the batch before it is written
 //! and the batch after it read, and written in file order, so memory does
-//! not grow with the book and results do not depend on the thread count. Every output is written under a temporary name and renamed when
+//! not grow with the book and results do not depend on the thread count.
+//! Every output is written under a temporary name and renamed when
 //! complete.
 
 use std::collections::HashSet;
@@ -19,7 +20,7 @@ use serde_json::json;
 use super::bundled;
 use super::cli::{Outcome, PortfolioArgs};
 use super::columnar::{write_parquet, write_segments};
-use super::files::{open_csv, Sink};
+use super::files::{csv_error, open_csv, Sink};
 use super::render::{write_json, Cell, Table};
 use super::shared::{load_products, progress_bar, with_pool};
 use crate::domain::case::Case;
@@ -128,6 +129,8 @@ struct Batch<'c> {
 /// The book's rows, read and checked in file order.
 struct Rows<'c, R> {
     reader: csv::Reader<R>,
+    /// The file read, for an error that stops it.
+    path: &'c Path,
     record: csv::StringRecord,
     header: Header,
     /// Ids seen so far: a later duplicate is rejected.
@@ -141,8 +144,10 @@ struct Rows<'c, R> {
 
 impl<'c, R: Read> Rows<'c, R> {
     /// The next `batch_rows` rows, good or bad; sets `done` at the end of
-    /// the file.
-    fn next_batch(&mut self) -> Batch<'c> {
+    /// the file. Bytes that are not UTF-8 reject their row; a read that
+    /// fails (an I/O error) stops the file, as retrying it would not move
+    /// on.
+    fn next_batch(&mut self) -> Result<Batch<'c>> {
         let mut batch = Batch::default();
         while batch.rows.len() + batch.bad.len() < self.batch_rows {
             match self.reader.read_record(&mut self.record) {
@@ -150,6 +155,9 @@ impl<'c, R: Read> Rows<'c, R> {
                 Ok(false) => {
                     self.done = true;
                     break;
+                }
+                Err(e) if !matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => {
+                    return Err(csv_error(self.path, e));
                 }
                 Err(e) => {
                     self.rows_in += 1;
@@ -180,7 +188,7 @@ impl<'c, R: Read> Rows<'c, R> {
                 Err(e) => batch.bad.push(e),
             }
         }
-        batch
+        Ok(batch)
     }
 }
 
@@ -317,6 +325,7 @@ fn run_book(
     };
     let mut rows = Rows {
         reader,
+        path: file,
         record,
         header,
         ids: HashSet::new(),
@@ -329,7 +338,7 @@ fn run_book(
     // Three stages overlap: while the pool evaluates one batch, this thread
     // writes the batch before it and reads the batch after it, so neither
     // reading nor writing holds the cores up.
-    let mut batch = Some(rows.next_batch());
+    let mut batch = Some(rows.next_batch()?);
     let mut evaluated: Option<(Vec<RowError>, Vec<Evaluated>)> = None;
     while batch.is_some() || evaluated.is_some() {
         let (current, previous) = (batch.take(), evaluated.take());
@@ -339,7 +348,7 @@ fn run_book(
                 if let Some((bad, results)) = previous {
                     written.absorb(bad, results)?;
                 }
-                Ok(more.then(|| rows.next_batch()))
+                more.then(|| rows.next_batch()).transpose()
             },
             || current.map(|b| (b.bad, evaluate_batch(b.rows, products, cfg))),
         );
