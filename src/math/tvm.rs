@@ -16,7 +16,7 @@ use std::fmt;
 
 use chrono::NaiveDate;
 
-use super::roots::{all_roots, brent};
+use super::roots::{all_roots, brent, newton_bracketed};
 
 /// When payments fall within each period (numpy-financial's `when`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -135,66 +135,108 @@ pub fn npv(rate: f64, values: &[f64]) -> f64 {
 /// Same sign and same roots as the NPV on r > −1.
 #[inline]
 fn scaled_npv(rate: f64, values: &[f64]) -> f64 {
-    scaled_sum(rate, values, |v| v)
+    let [v] = scaled_sums(rate, values, |v, _| [v]);
+    v
 }
 
 /// [`scaled_npv`] and the same sum of |v_t|, the scale its error is
-/// measured against.
+/// measured against, in one pass.
 fn scaled_npv_and_scale(rate: f64, values: &[f64]) -> (f64, f64) {
-    (scaled_npv(rate, values), scaled_sum(rate, values, f64::abs))
+    let [v, scale] = scaled_sums(rate, values, |v, _| [v, v.abs()]);
+    (v, scale)
 }
 
-/// `Σ term(v_t)·w^p(t)` with the weights of [`scaled_npv`]: w = 1/(1+r) and
-/// p = t when r ≥ 0, w = 1 + r and p = T − t when r < 0, so w ≤ 1.
+/// [`scaled_npv`] and its derivative in r, in one pass, for Newton's
+/// method. With F = Σ v_t·w^p and S = Σ p·v_t·w^p: dF/dr = −w·S when
+/// w = 1/(1+r), and S/w when w = 1 + r.
+fn scaled_npv_and_slope(rate: f64, values: &[f64]) -> (f64, f64) {
+    let [v, s] = scaled_sums(rate, values, |v, p| [v, p * v]);
+    if rate >= 0.0 {
+        (v, -s / (1.0 + rate))
+    } else {
+        (v, s / (1.0 + rate))
+    }
+}
+
+/// `Σ term(v_t, p)·w^p` for each of the K parts of `term`, with the
+/// weights of [`scaled_npv`]: w = 1/(1+r) and p = t when r ≥ 0, w = 1 + r
+/// and p = T − t when r < 0, so w ≤ 1.
 ///
 /// Root finders evaluate this dozens of times per IRR. One Horner chain is
 /// bound by the latency of its multiply-add (each step waits for the last),
 /// so the polynomial is split by the residue of its power mod 4 into four
-/// chains in w⁴ that run side by side and are joined at the end.
+/// chains in w⁴ that run side by side and are joined at the end. The K
+/// sums share the pass; each is the same operations in the same order as
+/// it would be alone.
 #[inline]
-fn scaled_sum(rate: f64, values: &[f64], term: impl Fn(f64) -> f64) -> f64 {
+fn scaled_sums<const K: usize>(
+    rate: f64,
+    values: &[f64],
+    term: impl Fn(f64, f64) -> [f64; K],
+) -> [f64; K] {
+    let n = values.len();
+    let mut p = [0.0; K];
+    let horner = |p: &mut [f64; K], w: f64, v: f64, power: usize| {
+        for (p, t) in p.iter_mut().zip(term(v, power as f64)) {
+            *p = *p * w + t;
+        }
+    };
     if rate >= 0.0 {
         let w = 1.0 / (1.0 + rate);
         // From the highest power down: each chunk holds t ascending, so
         // its lane i carries powers ≡ (t mod 4) of the lowest full chunk.
         let chunks = values.rchunks_exact(4);
         let head = chunks.remainder();
-        let acc = four_chains(chunks, w, &term);
+        let first = n.saturating_sub(4) as f64;
+        let acc = four_chains(chunks, w, first, 1.0, &term);
         // Lane i holds powers head.len() + i + 4k.
-        let mut p = ((acc[3] * w + acc[2]) * w + acc[1]) * w + acc[0];
-        for &v in head.iter().rev() {
-            p = p * w + term(v);
+        for (k, p) in p.iter_mut().enumerate() {
+            *p = ((acc[3][k] * w + acc[2][k]) * w + acc[1][k]) * w + acc[0][k];
         }
-        p
+        for (t, &v) in head.iter().enumerate().rev() {
+            horner(&mut p, w, v, t);
+        }
     } else {
         let w = 1.0 + rate;
         // t ascending is the power T − t descending.
         let chunks = values.chunks_exact(4);
         let tail = chunks.remainder();
-        let acc = four_chains(chunks, w, &term);
+        let first = n.saturating_sub(1) as f64;
+        let acc = four_chains(chunks, w, first, -1.0, &term);
         // Lane i holds powers tail.len() + 3 − i + 4k.
-        let mut p = ((acc[0] * w + acc[1]) * w + acc[2]) * w + acc[3];
-        for &v in tail {
-            p = p * w + term(v);
+        for (k, p) in p.iter_mut().enumerate() {
+            *p = ((acc[0][k] * w + acc[1][k]) * w + acc[2][k]) * w + acc[3][k];
         }
-        p
+        for (i, &v) in tail.iter().enumerate() {
+            horner(&mut p, w, v, tail.len() - 1 - i);
+        }
     }
+    p
 }
 
 /// Horner's rule in w⁴ over chunks of four, one chain per position in the
-/// chunk, from the first chunk (highest powers) to the last.
+/// chunk and part of `term`, from the first chunk (highest powers) to the
+/// last. Lane i of the first chunk has power `first + i·lane_step`; each
+/// chunk's powers are four below the last's.
 #[inline]
-fn four_chains<'a>(
+fn four_chains<'a, const K: usize>(
     chunks: impl Iterator<Item = &'a [f64]>,
     w: f64,
-    term: &impl Fn(f64) -> f64,
-) -> [f64; 4] {
+    first: f64,
+    lane_step: f64,
+    term: &impl Fn(f64, f64) -> [f64; K],
+) -> [[f64; K]; 4] {
     let w4 = (w * w) * (w * w);
-    let mut acc = [0.0f64; 4];
+    let mut acc = [[0.0f64; K]; 4];
+    let mut base = first;
     for c in chunks {
-        for (a, &v) in acc.iter_mut().zip(c) {
-            *a = *a * w4 + term(v);
+        for (i, (a, &v)) in acc.iter_mut().zip(c).enumerate() {
+            let t = term(v, base + i as f64 * lane_step);
+            for (a, t) in a.iter_mut().zip(t) {
+                *a = *a * w4 + t;
+            }
         }
+        base -= 4.0;
     }
     acc
 }
@@ -213,9 +255,10 @@ fn sign_changes(values: impl IntoIterator<Item = f64>) -> usize {
 ///
 /// Cash flows that never change sign have no IRR. By Descartes' rule of
 /// signs, flows that change sign once have exactly one root on r > −1; it
-/// is bracketed and solved with Brent's method (the fast path). Flows that
-/// change sign more than once are scanned on a grid in log(1+r) and every
-/// sign change and tangent root is refined. NPV is evaluated scaled, so
+/// is bracketed and solved by Newton's method kept in the bracket (the
+/// fast path). Flows that change sign more than once are cut into pieces
+/// by root bounds, and what stays ambiguous is scanned on a grid in
+/// log(1+r); every sign change and tangent root is refined. NPV is evaluated scaled, so
 /// horizons of hundreds of periods neither overflow nor underflow.
 ///
 /// ```
@@ -257,8 +300,27 @@ pub fn irr(values: &[f64]) -> IrrResult {
     solve(
         |r| scaled_npv(r, flows),
         |r| scaled_npv_and_scale(r, flows),
+        |a, b, fa, fb| newton_on_npv(flows, a, b, fa, fb),
         changes,
         flows[flows.len() - 1],
+    )
+}
+
+/// The one root of the flows' NPV in a bracket (r_a, r_b) with the NPV's
+/// scaled values there, by Newton's method with the slope from the same
+/// pass. It starts from the rate in the bracket closest to 0: most IRRs are
+/// a few percent per period, and from r = 0 the first step is the ratio of
+/// the flows' sum to their time-weighted sum.
+fn newton_on_npv(flows: &[f64], a: f64, b: f64, fa: f64, fb: f64) -> Option<f64> {
+    let start = 0.0f64.clamp(a.min(b), a.max(b));
+    newton_bracketed(
+        |r| scaled_npv_and_slope(r, flows),
+        a,
+        b,
+        fa,
+        fb,
+        start,
+        1e-13,
     )
 }
 
@@ -420,10 +482,10 @@ const ISOLATE_SCAN_REFINE: usize = 4;
 
 /// Every root on (−99 %, 1000 %] for flows with several sign changes, by
 /// bisecting log(1+r) until each piece holds at most one root by the
-/// [`Pivot`] bounds (solved with Brent's method) or none; the pieces that
+/// [`Pivot`] bounds (solved by [`newton_on_npv`]) or none; the pieces that
 /// stay ambiguous after [`ISOLATE_DEPTH`] halvings are joined into
 /// stretches and scanned, more finely than the full scan would. `None`
-/// only when Brent's method fails on a bracket, so the caller scans the
+/// only when the solver fails on a bracket, so the caller scans the
 /// whole range.
 fn isolate_roots(flows: &[f64]) -> Option<Vec<f64>> {
     let (u_lo, u_hi) = ((1.0 + IRR_MIN).ln(), (1.0 + IRR_MAX).ln());
@@ -483,13 +545,12 @@ fn isolate_roots(flows: &[f64]) -> Option<Vec<f64>> {
         if bound == 1 {
             // At most one root, so a root is simple and shows as a sign change.
             if a.value.signum() != b.value.signum() {
-                roots.push(brent(
-                    |r| scaled_npv(r, flows),
+                roots.push(newton_on_npv(
+                    flows,
                     a.u.exp_m1(),
                     b.u.exp_m1(),
                     a.value,
                     b.value,
-                    1e-13,
                 )?);
             }
             continue;
@@ -533,10 +594,12 @@ fn isolate_roots(flows: &[f64]) -> Option<Vec<f64>> {
 
 /// Roots of a function that has the sign of an NPV on (−1, ∞): the fast
 /// path for one sign change, the full scan otherwise. `last_flow` is the
-/// latest nonzero flow, whose sign the NPV takes as r → −1.
+/// latest nonzero flow, whose sign the NPV takes as r → −1. `one_root`
+/// solves a bracket (a, b, f(a), f(b)) known to hold the only root.
 fn solve(
     f: impl Fn(f64) -> f64,
     f_and_scale: impl Fn(f64) -> (f64, f64),
+    one_root: impl Fn(f64, f64, f64, f64) -> Option<f64>,
     changes: usize,
     last_flow: f64,
 ) -> IrrResult {
@@ -558,7 +621,7 @@ fn solve(
                 )
             };
         }
-        return match brent(&f, IRR_MIN, IRR_MAX, flo, fhi, 1e-13) {
+        return match one_root(IRR_MIN, IRR_MAX, flo, fhi) {
             Some(r) => IrrResult::from_roots(vec![r], 1),
             None => IrrResult::none("the root solver did not converge"),
         };
@@ -679,7 +742,14 @@ pub fn xirr(flows: &[(NaiveDate, f64)]) -> IrrResult {
             (s + a * w, abs + a.abs() * w)
         })
     };
-    solve(|r| eval(r).0, eval, changes, merged[merged.len() - 1].1)
+    let one_root = |a, b, fa, fb| brent(|r| eval(r).0, a, b, fa, fb, 1e-13);
+    solve(
+        |r| eval(r).0,
+        eval,
+        one_root,
+        changes,
+        merged[merged.len() - 1].1,
+    )
 }
 
 /// The constant payment per period that repays `pv` (and leaves `fv`) over
@@ -1420,6 +1490,24 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(500))]
 
         #[test]
+        fn the_slope_is_the_derivative_of_the_scaled_npv(
+            v in prop::collection::vec(-1e3..1e3f64, 0..30),
+            rate in -0.95..4.0f64,
+        ) {
+            // Term by term from the power rule: d/dr Σ v_t (1+r)^-t and
+            // d/dr Σ v_t (1+r)^(T-t).
+            let n = v.len() as i32;
+            let (want, scale) = v.iter().enumerate().fold((0.0, 0.0), |(d, s), (t, &f)| {
+                let p = if rate >= 0.0 { -(t as i32) } else { n - 1 - t as i32 };
+                let term = f64::from(p) * f * (1.0 + rate).powi(p - 1);
+                (d + term, s + term.abs())
+            });
+            let (value, slope) = scaled_npv_and_slope(rate, &v);
+            prop_assert!((value - scaled_npv(rate, &v)).abs() == 0.0);
+            prop_assert!((slope - want).abs() <= 1e-12 * scale.max(1e-300), "{slope} vs {want}");
+        }
+
+        #[test]
         fn the_four_chain_sum_is_the_scaled_horner_npv(
             v in prop::collection::vec(-1e3..1e3f64, 0..30),
             rate in -0.95..4.0f64,
@@ -1577,6 +1665,63 @@ mod tests {
                 .map(|(i, &a)| (base + chrono::Days::new((i as u64 * 37) % 900), a))
                 .collect();
             prop_assert!(xirr(&dated).roots.iter().all(|x| x.is_finite()));
+        }
+    }
+}
+#[cfg(test)]
+mod scratch {
+    use super::*;
+    #[test]
+    fn count_evals() {
+        for (n, rate, fee) in [
+            (12usize, 0.03f64, 0.02f64),
+            (60, 0.02, 0.02),
+            (84, 0.015, 0.01),
+        ] {
+            let p = 1000.0;
+            let pay = p * rate / (1.0 - (1.0 + rate).powi(-(n as i32)));
+            let mut v = vec![-pay; n + 1];
+            v[0] = p * (1.0 - fee);
+            let c = std::cell::Cell::new(0);
+            let r = newton_bracketed(
+                |r| {
+                    c.set(c.get() + 1);
+                    scaled_npv_and_slope(r, &v)
+                },
+                IRR_MIN,
+                IRR_MAX,
+                scaled_npv(IRR_MIN, &v),
+                scaled_npv(IRR_MAX, &v),
+                0.0,
+                1e-13,
+            );
+            let c2 = std::cell::Cell::new(0);
+            let r2 = brent(
+                |r| {
+                    c2.set(c2.get() + 1);
+                    scaled_npv(r, &v)
+                },
+                IRR_MIN,
+                IRR_MAX,
+                scaled_npv(IRR_MIN, &v),
+                scaled_npv(IRR_MAX, &v),
+                1e-13,
+            );
+            let t0 = std::time::Instant::now();
+            let mut acc = 0.0;
+            for k in 0..100000 {
+                let mut w = v.clone();
+                w[0] += k as f64 * 1e-9;
+                acc += irr(&w).roots[0];
+            }
+            println!("irr {:?} per call {acc}", t0.elapsed() / 100000);
+            println!(
+                "n {n} newton {:?} evals {} brent {:?} evals {}",
+                r,
+                c.get(),
+                r2,
+                c2.get()
+            );
         }
     }
 }
