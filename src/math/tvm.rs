@@ -125,9 +125,9 @@ impl IrrResult {
 /// not discounted (numpy-financial's `npv`). `rate` must be > −1.
 #[must_use]
 pub fn npv(rate: f64, values: &[f64]) -> f64 {
-    let x = 1.0 / (1.0 + rate);
-    // Horner from the last flow: Σ v_t·x^t.
-    values.iter().rev().fold(0.0, |acc, &v| acc * x + v)
+    // Σ v_t·x^t by Horner's rule, in four chains side by side.
+    let [v] = sums_by_time(1.0 / (1.0 + rate), values, |v, _| [v]);
+    v
 }
 
 /// NPV times a positive factor, chosen so nothing overflows for long
@@ -174,44 +174,66 @@ fn scaled_sums<const K: usize>(
     values: &[f64],
     term: impl Fn(f64, f64) -> [f64; K],
 ) -> [f64; K] {
-    let n = values.len();
-    let mut p = [0.0; K];
-    let horner = |p: &mut [f64; K], w: f64, v: f64, power: usize| {
-        for (p, t) in p.iter_mut().zip(term(v, power as f64)) {
-            *p = *p * w + t;
-        }
-    };
     if rate >= 0.0 {
-        let w = 1.0 / (1.0 + rate);
-        // From the highest power down: each chunk holds t ascending, so
-        // its lane i carries powers ≡ (t mod 4) of the lowest full chunk.
-        let chunks = values.rchunks_exact(4);
-        let head = chunks.remainder();
-        let first = n.saturating_sub(4) as f64;
-        let acc = four_chains(chunks, w, first, 1.0, &term);
-        // Lane i holds powers head.len() + i + 4k.
-        for (k, p) in p.iter_mut().enumerate() {
-            *p = ((acc[3][k] * w + acc[2][k]) * w + acc[1][k]) * w + acc[0][k];
-        }
-        for (t, &v) in head.iter().enumerate().rev() {
-            horner(&mut p, w, v, t);
-        }
+        sums_by_time(1.0 / (1.0 + rate), values, term)
     } else {
-        let w = 1.0 + rate;
-        // t ascending is the power T − t descending.
-        let chunks = values.chunks_exact(4);
-        let tail = chunks.remainder();
-        let first = n.saturating_sub(1) as f64;
-        let acc = four_chains(chunks, w, first, -1.0, &term);
-        // Lane i holds powers tail.len() + 3 − i + 4k.
-        for (k, p) in p.iter_mut().enumerate() {
-            *p = ((acc[0][k] * w + acc[1][k]) * w + acc[2][k]) * w + acc[3][k];
-        }
-        for (i, &v) in tail.iter().enumerate() {
-            horner(&mut p, w, v, tail.len() - 1 - i);
-        }
+        sums_by_time_left(1.0 + rate, values, term)
+    }
+}
+
+/// `Σ term(v_t, t)·w^t` for each of the K parts of `term`, in four chains.
+#[inline]
+fn sums_by_time<const K: usize>(
+    w: f64,
+    values: &[f64],
+    term: impl Fn(f64, f64) -> [f64; K],
+) -> [f64; K] {
+    // From the highest power down: each chunk holds t ascending, so its
+    // lane i carries powers ≡ (t mod 4) of the lowest full chunk.
+    let chunks = values.rchunks_exact(4);
+    let head = chunks.remainder();
+    let first = values.len().saturating_sub(4) as f64;
+    let acc = four_chains(chunks, w, first, 1.0, &term);
+    // Lane i holds powers head.len() + i + 4k.
+    let mut p = [0.0; K];
+    for (k, p) in p.iter_mut().enumerate() {
+        *p = ((acc[3][k] * w + acc[2][k]) * w + acc[1][k]) * w + acc[0][k];
+    }
+    for (t, &v) in head.iter().enumerate().rev() {
+        horner_step(&mut p, w, term(v, t as f64));
     }
     p
+}
+
+/// `Σ term(v_t, T − t)·w^(T−t)` for each of the K parts of `term`, in four
+/// chains.
+#[inline]
+fn sums_by_time_left<const K: usize>(
+    w: f64,
+    values: &[f64],
+    term: impl Fn(f64, f64) -> [f64; K],
+) -> [f64; K] {
+    // t ascending is the power T − t descending.
+    let chunks = values.chunks_exact(4);
+    let tail = chunks.remainder();
+    let first = values.len().saturating_sub(1) as f64;
+    let acc = four_chains(chunks, w, first, -1.0, &term);
+    // Lane i holds powers tail.len() + 3 − i + 4k.
+    let mut p = [0.0; K];
+    for (k, p) in p.iter_mut().enumerate() {
+        *p = ((acc[0][k] * w + acc[1][k]) * w + acc[2][k]) * w + acc[3][k];
+    }
+    for (i, &v) in tail.iter().enumerate() {
+        horner_step(&mut p, w, term(v, (tail.len() - 1 - i) as f64));
+    }
+    p
+}
+
+#[inline]
+fn horner_step<const K: usize>(p: &mut [f64; K], w: f64, t: [f64; K]) {
+    for (p, t) in p.iter_mut().zip(t) {
+        *p = *p * w + t;
+    }
 }
 
 /// Horner's rule in w⁴ over chunks of four, one chain per position in the
