@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use rayon::prelude::*;
 
 use super::cashflow::CaseFlows;
-use super::credit::{annual_pd, ce_floor, quantile};
+use super::credit::{annual_pd, ce_floor, quantile, Extras};
 use super::simulate::{HouseholdBuffers, Prepared};
 use crate::math::stats::{crra_certainty_equivalent, Welford};
 use crate::{Error, Result};
@@ -172,12 +172,16 @@ pub fn evaluate(
                         flows.copy_from(base);
                         prep.model.add_with_path(scenario, activity, mix, flows);
                         let h = prep.household(flows, buffers);
-                        out.extend(prep.evaluate_loans(&h, false).into_iter().map(|o| Record {
-                            defaulted: o.defaulted,
-                            loss: o.promised_pv - o.received_pv,
-                            w: o.consumption_capacity,
-                            min_dscr: o.min_annual_dscr,
-                        }));
+                        out.extend(
+                            prep.evaluate_loans(&h, Extras::NO_LENDER_IRR)
+                                .into_iter()
+                                .map(|o| Record {
+                                    defaulted: o.defaulted,
+                                    loss: o.promised_pv - o.received_pv,
+                                    w: o.consumption_capacity,
+                                    min_dscr: o.min_annual_dscr,
+                                }),
+                        );
                     }
                     out
                 },

@@ -460,7 +460,8 @@ pub struct PathOutcome {
     pub received_pv: f64,
     /// The lender's annualised IRR (see the module notes on several roots).
     pub lender_irr: Option<f64>,
-    /// Lowest annual DSCR over loan years with dues; +∞ if none.
+    /// Lowest annual DSCR over loan years with dues; +∞ if none, NaN if
+    /// not asked for ([`Extras`]).
     pub min_annual_dscr: f64,
     /// Whether cash after subsistence fell below zero in some month.
     pub below_subsistence: bool,
@@ -839,23 +840,51 @@ fn lender_irr_monthly(flows: &[f64], contract_monthly: f64) -> Option<f64> {
     })
 }
 
+/// The per-path metrics that only some analyses read, worked out only when
+/// asked for: on a book of a hundred thousand loans and a thousand paths
+/// each, what no output reads is worth not computing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extras {
+    /// The lender's IRR on paths in arrears (a root search each; a path
+    /// paid on schedule takes the plan's own IRR either way).
+    pub lender_irr: bool,
+    /// The lowest annual DSCR; NaN in the outcome when not asked for.
+    pub min_annual_dscr: bool,
+}
+
+impl Extras {
+    /// Every metric.
+    pub const ALL: Extras = Extras {
+        lender_irr: true,
+        min_annual_dscr: true,
+    };
+    /// Everything but the lender's IRR in arrears.
+    pub const NO_LENDER_IRR: Extras = Extras {
+        lender_irr: false,
+        min_annual_dscr: true,
+    };
+    /// Neither: default, losses and the household's NPV and W only.
+    pub const NONE: Extras = Extras {
+        lender_irr: false,
+        min_annual_dscr: false,
+    };
+}
+
 /// Evaluates a loan on one household path (see the module notes).
 #[must_use]
 pub fn evaluate_path(h: &HouseholdPath, loan: &LoanPlan, lender: &Lender) -> PathOutcome {
-    evaluate_path_with(h, loan, lender, true)
+    evaluate_path_with(h, loan, lender, Extras::ALL)
 }
 
-/// [`evaluate_path`], solving the lender's IRR only when `lender_irr` is
-/// true (a root search per path in arrears, which analyses that do not
-/// report it skip).
+/// [`evaluate_path`], working out only the [`Extras`] asked for.
 #[must_use]
 pub fn evaluate_path_with(
     h: &HouseholdPath,
     loan: &LoanPlan,
     lender: &Lender,
-    lender_irr: bool,
+    extras: Extras,
 ) -> PathOutcome {
-    evaluate_path_promised(h, loan, loan.promised_pv(), lender, lender_irr)
+    evaluate_path_promised(h, loan, loan.promised_pv(), lender, extras)
 }
 
 /// [`evaluate_path_with`] given the loan's [`LoanPlan::promised_pv`], which
@@ -865,7 +894,7 @@ pub(crate) fn evaluate_path_promised(
     loan: &LoanPlan,
     promised_pv: f64,
     lender: &Lender,
-    lender_irr: bool,
+    extras: Extras,
 ) -> PathOutcome {
     let acc = run_account(h, loan, lender);
     let i = loan.monthly_rate;
@@ -912,12 +941,16 @@ pub(crate) fn evaluate_path_promised(
         received_pv,
         lender_irr: if acc.default.is_none() && acc.months_in_arrears == 0 {
             loan.on_schedule_irr
-        } else if !lender_irr {
+        } else if !extras.lender_irr {
             None
         } else {
             lender_irr_monthly(&acc.lender, i).map(|m| (1.0 + m).powi(12) - 1.0)
         },
-        min_annual_dscr: min_annual_dscr(h, loan),
+        min_annual_dscr: if extras.min_annual_dscr {
+            min_annual_dscr(h, loan)
+        } else {
+            f64::NAN
+        },
         below_subsistence: acc.below_subsistence,
         household_npv,
         consumption_capacity: wealth / annuity_due_factor(r, h.months()),
@@ -1487,6 +1520,27 @@ mod tests {
         assert!(!o.defaulted);
         assert_eq!(o.months_in_arrears, 3);
         assert!((o.promised_pv - o.received_pv).abs() < 1e-9);
+    }
+
+    #[test]
+    fn extras_not_asked_for_change_nothing_else() {
+        // A path in arrears (so the lender's IRR needs a root search) that
+        // cures, and one that defaults.
+        for k in [3, 4] {
+            let (loan, f) = miss_then_cure(k);
+            let lender = Lender::default();
+            let all = evaluate_path_with(&f.path(), &loan, &lender, Extras::ALL);
+            let none = evaluate_path_with(&f.path(), &loan, &lender, Extras::NONE);
+            assert!(all.lender_irr.is_some() && all.min_annual_dscr.is_finite());
+            assert_eq!(none.lender_irr, None);
+            assert!(none.min_annual_dscr.is_nan());
+            let same = PathOutcome {
+                lender_irr: all.lender_irr,
+                min_annual_dscr: all.min_annual_dscr,
+                ..none
+            };
+            assert_eq!(same, all);
+        }
     }
 
     #[test]

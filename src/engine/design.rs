@@ -41,7 +41,7 @@ use super::appraisal::monthly_rate;
 use super::cashflow::{CaseFlows, CaseModel};
 use super::credit::{
     annual_dscrs, evaluate_path_with, evaluate_without, lender_economics, quantile, summarise,
-    CreditSummary, HouseholdPath, LoanPlan, Tails, WithoutOutcome,
+    CreditSummary, Extras, HouseholdPath, LoanPlan, Tails, WithoutOutcome,
 };
 use super::instruments::{buyer_deducts, settle, variant_for};
 use super::pricing::{cost_plus, solve_rate, CostPlus};
@@ -661,7 +661,7 @@ impl Scenarios {
                     tails: Some(&p.tails),
                 };
                 dscrs.extend(annual_dscrs(&h, &loan).map(|(_, d)| d));
-                evaluate_path_with(&h, &loan, &lender, false)
+                evaluate_path_with(&h, &loan, &lender, Extras::NO_LENDER_IRR)
             })
             .collect();
         let years = loan.maturity() as f64 / 12.0;

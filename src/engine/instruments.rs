@@ -33,7 +33,7 @@ use rust_decimal::Decimal;
 use super::appraisal::{case_schedule, monthly_rate};
 use super::cashflow::CaseFlows;
 use super::credit::{
-    evaluate_path_with, evaluate_without, lender_economics, summarise, HouseholdPath,
+    evaluate_path_with, evaluate_without, lender_economics, summarise, Extras, HouseholdPath,
     LenderEconomics, LoanPlan, PathOutcome, WithoutOutcome,
 };
 use super::portfolio::{shock, SHOCK_YEARS};
@@ -286,9 +286,9 @@ pub fn evaluate(
                         deducting_revenue: &deduct,
                         ..h
                     };
-                    evaluate_path_with(&hv, &v.loan, &v.lender, false)
+                    evaluate_path_with(&hv, &v.loan, &v.lender, Extras::NO_LENDER_IRR)
                 }
-                None => evaluate_path_with(&h, &v.loan, &v.lender, false),
+                None => evaluate_path_with(&h, &v.loan, &v.lender, Extras::NO_LENDER_IRR),
             };
             outs.push(o);
         }

@@ -16,7 +16,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use super::appraisal::{appraise_detailed, case_schedule, Detail, LoanFlows};
 use super::cashflow::{CaseFlows, CaseModel};
-use super::credit::{evaluate_without, summarise, PathOutcome, WithoutOutcome};
+use super::credit::{evaluate_without, summarise, Extras, PathOutcome, WithoutOutcome};
 use super::scenario::Common;
 use super::simulate::{HouseholdBuffers, Prepared};
 use crate::domain::case::Case;
@@ -174,9 +174,9 @@ pub fn evaluate_loan(
         );
         prep.model.fill(&scenario, &mut flows);
         let h = prep.household(&flows, &mut buffers);
-        // The book reports no lender IRR, so paths in arrears skip its root
-        // search (`simulate` solves it for its summary).
-        let per_product = prep.evaluate_loans(&h, false);
+        // The book reports neither the lender's IRR nor DSCRs by path
+        // (`simulate` does, for its summary).
+        let per_product = prep.evaluate_loans(&h, Extras::NONE);
         let wo = evaluate_without(&h);
         without_outcomes.push(wo);
         for (k, o) in per_product.into_iter().enumerate() {

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use super::appraisal::case_schedule;
 use super::cashflow::{CaseFlows, CaseModel};
 use super::credit::{
-    annual_dscrs, evaluate_path_promised, evaluate_without, summarise, CreditSummary,
+    annual_dscrs, evaluate_path_promised, evaluate_without, summarise, CreditSummary, Extras,
     HouseholdPath, LoanPlan, PathOutcome, Tails, WithoutOutcome,
 };
 use super::scenario::{Scenario, Slot};
@@ -172,7 +172,7 @@ pub fn evaluate_scenario(
     buffers: &mut HouseholdBuffers,
 ) -> (WithoutOutcome, Vec<PathOutcome>) {
     let h = prep.household(flows, buffers);
-    let outcomes = prep.evaluate_loans(&h, true);
+    let outcomes = prep.evaluate_loans(&h, Extras::ALL);
     (evaluate_without(&h), outcomes)
 }
 
@@ -216,15 +216,14 @@ impl Prepared {
         &self.loans
     }
 
-    /// Each loan on one household path; the lender's IRR is solved only
-    /// when `lender_irr` is true.
-    pub fn evaluate_loans(&self, h: &HouseholdPath, lender_irr: bool) -> Vec<PathOutcome> {
+    /// Each loan on one household path, with the [`Extras`] asked for.
+    pub fn evaluate_loans(&self, h: &HouseholdPath, extras: Extras) -> Vec<PathOutcome> {
         self.loans
             .iter()
             .zip(&self.promised)
             .zip(&self.lenders)
             .map(|((loan, &promised), lender)| {
-                evaluate_path_promised(h, loan, promised, lender, lender_irr)
+                evaluate_path_promised(h, loan, promised, lender, extras)
             })
             .collect()
     }
@@ -315,7 +314,7 @@ pub fn simulate_detailed(
         progress,
         |flows, buffers| {
             let h = prep.household(flows, buffers);
-            let outcomes = prep.evaluate_loans(&h, true);
+            let outcomes = prep.evaluate_loans(&h, Extras::ALL);
             let dscrs: Vec<Vec<(usize, f64)>> = prep
                 .loans
                 .iter()
