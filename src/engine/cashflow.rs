@@ -432,8 +432,13 @@ impl CaseModel {
         }
     }
 
-    // `t` is the month of sale; receipts land at `t + delay`, so an index
-    // loop says it more plainly than iterators.
+    /// Adds one activity's path (with or without the investment) to the
+    /// flows, a year at a time: each year's output, costs, prices and
+    /// channel shares are drawn at its start, then its months are spread
+    /// by the calendars. Sales through a channel are received `delay`
+    /// months later; without input advances, each channel's months are one
+    /// loop over contiguous slices, which the compiler vectorises (this
+    /// runs for every activity on every Monte Carlo path).
     #[allow(clippy::needless_range_loop, clippy::too_many_arguments)]
     fn add_path(
         &self,
@@ -460,68 +465,158 @@ impl CaseModel {
         let (premiums, advances) = rest.split_at_mut(k_n);
         // Input advances outstanding with each buyer, interest included.
         let any_advance = a.channels.iter().any(|c| c.advance_share > 0.0);
-        let mut annual_output = 0.0;
-        let mut annual_cost = 0.0;
-        let mut cm = self.start_month as usize - 1;
-        for t in 0..n {
-            let year = t / 12;
-            if t % 12 == 0 {
-                for (k, c) in a.channels.iter().enumerate() {
-                    prices[k] = Self::unit_price(c, s, year);
-                    premiums[k] = Self::premium(cert, k, c, s, year);
-                }
-                let mut out = s.value(p.output, year).max(0.0)
-                    * p.ramp_at(year)
-                    * (1.0 + p.trend).powi(year as i32);
-                if let (Some(loss), true) = (drought_loss, s.is_dry(year)) {
-                    out *= 1.0 - s.value(loss, year).clamp(0.0, 1.0) * p.exposure;
-                }
-                annual_output = out;
-                annual_cost = s.value(p.fixed_cost, year).max(0.0)
-                    + s.value(p.unit_cost, year).max(0.0) * out;
-                let converted = cert.is_none_or(|c| t >= c.conversion_months);
-                for k in 0..k_n {
-                    net[k] = prices[k] + if converted { premiums[k] } else { 0.0 };
-                }
-                Self::honour_contracts(a, mix, net, intended);
-                Self::allocate(a, intended, s, year, annual_output, shares);
+        let start = self.start_month as usize - 1;
+        let rotate = |v: &[f64; 12]| std::array::from_fn::<f64, 12, _>(|m| v[(start + m) % 12]);
+        let (spend, harvest) = (rotate(&a.spend), rotate(&a.harvest));
+        for t0 in (0..n).step_by(12) {
+            let year = t0 / 12;
+            let t1 = (t0 + 12).min(n);
+            for (k, c) in a.channels.iter().enumerate() {
+                prices[k] = Self::unit_price(c, s, year);
+                premiums[k] = Self::premium(cert, k, c, s, year);
             }
-            let month_cost = annual_cost * a.spend[cm];
-            let mut advanced = 0.0;
+            let mut out = s.value(p.output, year).max(0.0)
+                * p.ramp_at(year)
+                * (1.0 + p.trend).powi(year as i32);
+            if let (Some(loss), true) = (drought_loss, s.is_dry(year)) {
+                out *= 1.0 - s.value(loss, year).clamp(0.0, 1.0) * p.exposure;
+            }
+            let annual_output = out;
+            let annual_cost =
+                s.value(p.fixed_cost, year).max(0.0) + s.value(p.unit_cost, year).max(0.0) * out;
+            let converted = cert.is_none_or(|c| t0 >= c.conversion_months);
+            for k in 0..k_n {
+                net[k] = prices[k] + if converted { premiums[k] } else { 0.0 };
+            }
+            Self::honour_contracts(a, mix, net, intended);
+            Self::allocate(a, intended, s, year, annual_output, shares);
             if any_advance {
+                self.advance_year(
+                    a,
+                    cert,
+                    t0,
+                    t1,
+                    annual_output,
+                    annual_cost,
+                    &spend,
+                    &harvest,
+                    shares,
+                    prices,
+                    premiums,
+                    advances,
+                    revenue,
+                    cost,
+                    deducting.as_deref_mut(),
+                );
+                continue;
+            }
+            for (c, w) in cost[t0..t1].iter_mut().zip(&spend) {
+                *c -= annual_cost * w;
+            }
+            // The year splits where the conversion ends.
+            let conv = cert.map_or(0, |c| c.conversion_months).clamp(t0, t1);
+            for (ta, tb, converted) in [(t0, conv, false), (conv, t1, true)] {
+                // × 1 leaves a number as it is: one loop for both.
+                let dip = match (cert, converted) {
+                    (Some(c), false) => 1.0 - c.dip,
+                    _ => 1.0,
+                };
                 for (k, c) in a.channels.iter().enumerate() {
-                    advances[k] *= c.advance_growth;
-                    if c.advance_share > 0.0 && shares[k] > 0.0 {
-                        let x = c.advance_share * shares[k] * month_cost;
-                        advances[k] += x;
-                        advanced += x;
+                    if shares[k] <= 0.0 {
+                        continue;
                     }
+                    let price = prices[k] + if converted { premiums[k] } else { 0.0 };
+                    // Sales of months ta..end are received within the horizon.
+                    let end = tb.min(n.saturating_sub(c.delay));
+                    if end <= ta {
+                        continue;
+                    }
+                    let sales = harvest[ta - t0..end - t0]
+                        .iter()
+                        .map(|h| sale(annual_output, *h, dip, shares[k], price));
+                    let paid = ta + c.delay..end + c.delay;
+                    match (deducting.as_deref_mut(), c.deducts_repayment) {
+                        (Some(d), true) => {
+                            for ((r, d), gross) in revenue[paid.clone()]
+                                .iter_mut()
+                                .zip(&mut d[paid])
+                                .zip(sales)
+                            {
+                                *r += gross;
+                                *d += gross;
+                            }
+                        }
+                        _ => {
+                            for (r, gross) in revenue[paid].iter_mut().zip(sales) {
+                                *r += gross;
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some(c) = cert {
+                for x in &mut cost[t0..t1] {
+                    *x -= c.audit_per_month;
+                }
+            }
+        }
+        // Advances no sale repaid are settled at the horizon.
+        if any_advance && n > 0 {
+            cost[n - 1] -= advances.iter().sum::<f64>();
+        }
+    }
+
+    /// One year of an activity whose buyers advance inputs, month by month:
+    /// each month's advances, recoveries and sales depend on the last's.
+    #[allow(clippy::too_many_arguments)]
+    fn advance_year(
+        &self,
+        a: &ActivityModel,
+        cert: Option<&CertModel>,
+        t0: usize,
+        t1: usize,
+        annual_output: f64,
+        annual_cost: f64,
+        spend: &[f64; 12],
+        harvest: &[f64; 12],
+        shares: &[f64],
+        prices: &[f64],
+        premiums: &[f64],
+        advances: &mut [f64],
+        revenue: &mut [f64],
+        cost: &mut [f64],
+        mut deducting: Option<&mut [f64]>,
+    ) {
+        let n = revenue.len();
+        for t in t0..t1 {
+            let month_cost = annual_cost * spend[t - t0];
+            let mut advanced = 0.0;
+            for (k, c) in a.channels.iter().enumerate() {
+                advances[k] *= c.advance_growth;
+                if c.advance_share > 0.0 && shares[k] > 0.0 {
+                    let x = c.advance_share * shares[k] * month_cost;
+                    advances[k] += x;
+                    advanced += x;
                 }
             }
             cost[t] -= month_cost - advanced;
             let converted = cert.is_none_or(|c| t >= c.conversion_months);
-            let mut output = annual_output * a.harvest[cm];
-            if let (Some(c), false) = (cert, converted) {
-                output *= 1.0 - c.dip;
-            }
-            // Most months of a seasonal crop sell nothing.
-            for (k, c) in a.channels.iter().enumerate().filter(|_| output > 0.0) {
+            let dip = match (cert, converted) {
+                (Some(c), false) => 1.0 - c.dip,
+                _ => 1.0,
+            };
+            for (k, c) in a.channels.iter().enumerate() {
                 if shares[k] <= 0.0 {
                     continue;
                 }
                 let price = prices[k] + if converted { premiums[k] } else { 0.0 };
+                let gross = sale(annual_output, harvest[t - t0], dip, shares[k], price);
                 let paid_at = t + c.delay;
-                if paid_at < n {
-                    let gross = output * shares[k] * price;
+                if gross != 0.0 && paid_at < n {
                     revenue[paid_at] += gross;
-                    // The buyer recovers its input advances from what it
-                    // owes for this delivery (most channels advance none).
-                    let mut recovered = 0.0;
-                    if any_advance {
-                        recovered = advances[k].min(gross.max(0.0));
-                        advances[k] -= recovered;
-                        cost[paid_at] -= recovered;
-                    }
+                    let recovered = advances[k].min(gross.max(0.0));
+                    advances[k] -= recovered;
+                    cost[paid_at] -= recovered;
                     if let (Some(d), true) = (deducting.as_deref_mut(), c.deducts_repayment) {
                         d[paid_at] += gross - recovered;
                     }
@@ -530,11 +625,6 @@ impl CaseModel {
             if let Some(c) = cert {
                 cost[t] -= c.audit_per_month;
             }
-            cm = if cm == 11 { 0 } else { cm + 1 };
-        }
-        // Advances no sale repaid are settled at the horizon.
-        if any_advance && n > 0 {
-            cost[n - 1] -= advances.iter().sum::<f64>();
         }
     }
 
@@ -570,6 +660,20 @@ impl CaseModel {
                 }
             }
         }
+    }
+}
+
+/// What a month's sales through one channel bring: the month's part
+/// `harvest` of the year's output, times `dip` (1, or what the conversion to
+/// a certification leaves), times the channel's share and price. A month
+/// without output sells nothing, whatever the price.
+#[inline]
+fn sale(annual_output: f64, harvest: f64, dip: f64, share: f64, price: f64) -> f64 {
+    let output = annual_output * harvest * dip;
+    if output > 0.0 {
+        output * share * price
+    } else {
+        0.0
     }
 }
 
@@ -749,6 +853,30 @@ payment_delay_days = 60
         // from before period 0 arrives on either path.
         assert_eq!(f.revenue_with[0], 0.0);
         assert_eq!(f.first_gain_month(), Some(5));
+    }
+
+    #[test]
+    fn certification_dips_before_the_conversion_month_and_pays_from_it() {
+        // Conversion ends in period 9 (December), mid-year: June's harvest
+        // (period 3) is still dipped 20 % and earns no premium; December's
+        // is whole and earns 0.5 per unit on the certified market channel.
+        let body = format!(
+            "{ACTIVITY}[activity.certification]\nname = \"organic\"\n\
+             audit_cost_per_year = 120\nconversion_months = 9\n\
+             conversion_yield_dip = 0.2\npremium_per_unit = 0.5\n\
+             channels = [\"market\"]\n"
+        );
+        let f = CaseFlows::build(&case(&body)).unwrap();
+        // 375 kg a harvest in year 0; market 40 % at 1.0, export 60 % at
+        // 0.9 paid two months later.
+        assert!((f.revenue_with[3] - 375.0 * 0.8 * 0.4).abs() < 1e-9);
+        assert!((f.revenue_with[5] - 375.0 * 0.8 * 0.6 * 0.9).abs() < 1e-9);
+        assert!((f.revenue_with[9] - 375.0 * 0.4 * 1.5).abs() < 1e-9);
+        assert!((f.revenue_with[11] - 375.0 * 0.6 * 0.9).abs() < 1e-9);
+        // The audit, 10 a month, on top of the spread unit costs.
+        assert!((f.cost_with[0] + 0.1 * 750.0 / 12.0 + 10.0).abs() < 1e-9);
+        // The path without is not certified.
+        assert!((f.revenue_without[9] - 500.0).abs() < 1e-9);
     }
 
     #[test]
