@@ -129,6 +129,10 @@ struct ItemModel {
     salvage: f64,
     maintenance_per_month: f64,
     replace: bool,
+    /// The share of its cost an item is worth j months after purchase,
+    /// straight-line down to the salvage share: the same on every path, so
+    /// worked out once.
+    value_left: Vec<f64>,
 }
 
 impl PathModel {
@@ -147,13 +151,17 @@ impl CaseModel {
         let mut inputs = Inputs::new(case.horizon_years as usize + 1);
         let mut items = Vec::new();
         for (i, item) in case.investments.iter().enumerate() {
+            let life = (item.life_years * 12.0).round().max(1.0) as usize;
             items.push(ItemModel {
                 cost: inputs.add(format!("investment[{i}].cost"), &item.cost),
                 month: item.month as usize,
-                life: (item.life_years * 12.0).round().max(1.0) as usize,
+                life,
                 salvage: item.salvage_share,
                 maintenance_per_month: item.maintenance_per_year / 12.0,
                 replace: item.replace,
+                value_left: (0..life)
+                    .map(|j| ((life - j) as f64 / life as f64).max(item.salvage_share))
+                    .collect(),
             });
         }
         let mut activities = Vec::new();
@@ -688,10 +696,12 @@ fn add_item(f: &mut CaseFlows, item: &ItemModel, s: &Scenario) {
         let cost = s.value(item.cost, bought / 12).max(0.0);
         f.capital[bought] -= cost;
         let end = bought + item.life;
-        for t in bought..end.min(n) {
-            f.cost_with[t] -= item.maintenance_per_month;
-            let left = (end - t) as f64 / item.life as f64;
-            f.asset_value[t] += cost * left.max(item.salvage);
+        let owned = bought..end.min(n);
+        for c in &mut f.cost_with[owned.clone()] {
+            *c -= item.maintenance_per_month;
+        }
+        for (v, left) in f.asset_value[owned].iter_mut().zip(&item.value_left) {
+            *v += cost * left;
         }
         if end > horizon {
             let remaining = (end - horizon) as f64 / item.life as f64;
