@@ -3,22 +3,30 @@
 //! (sign changes and tangent, "double", roots). The time-value-of-money
 //! solvers (IRR, XIRR, RATE) are built on these two.
 
+/// What a bracket's ends settle before any step: `Some(Some(end))` when an
+/// end is a root, `Some(None)` when the values are not finite or have the
+/// same sign, `None` when there is a root to search for inside.
+fn settled(a: f64, b: f64, fa: f64, fb: f64) -> Option<Option<f64>> {
+    if !(fa.is_finite() && fb.is_finite()) {
+        Some(None)
+    } else if fa == 0.0 {
+        Some(Some(a))
+    } else if fb == 0.0 {
+        Some(Some(b))
+    } else if fa.signum() == fb.signum() {
+        Some(None)
+    } else {
+        None
+    }
+}
+
 /// Brent's method: a root of `f` in `[a, b]`, given `f(a)` and `f(b)` of
 /// opposite signs (or one of them zero). Converges to `xtol` plus a few
 /// ulps of the root. Returns `None` when the bracket is not valid or a
 /// value is not finite.
 pub fn brent(f: impl Fn(f64) -> f64, a: f64, b: f64, fa: f64, fb: f64, xtol: f64) -> Option<f64> {
-    if !(fa.is_finite() && fb.is_finite()) {
-        return None;
-    }
-    if fa == 0.0 {
-        return Some(a);
-    }
-    if fb == 0.0 {
-        return Some(b);
-    }
-    if fa.signum() == fb.signum() {
-        return None;
+    if let Some(settled) = settled(a, b, fa, fb) {
+        return settled;
     }
     // Brent (1973): inverse quadratic interpolation or secant when it stays
     // well inside the bracket, bisection otherwise; the bracket is (b, c).
@@ -103,17 +111,8 @@ pub fn newton_bracketed(
     start: f64,
     xtol: f64,
 ) -> Option<f64> {
-    if !(fa.is_finite() && fb.is_finite()) {
-        return None;
-    }
-    if fa == 0.0 {
-        return Some(a);
-    }
-    if fb == 0.0 {
-        return Some(b);
-    }
-    if fa.signum() == fb.signum() {
-        return None;
+    if let Some(settled) = settled(a, b, fa, fb) {
+        return settled;
     }
     // `neg` and `pos` are the bracket's ends where f < 0 and f > 0.
     let (mut neg, mut pos) = if fa < 0.0 { (a, b) } else { (b, a) };
