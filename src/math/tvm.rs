@@ -229,6 +229,7 @@ fn sums_by_time_left<const K: usize>(
     p
 }
 
+/// One step of Horner's rule for each of K sums.
 #[inline]
 fn horner_step<const K: usize>(p: &mut [f64; K], w: f64, t: [f64; K]) {
     for (p, t) in p.iter_mut().zip(t) {
@@ -280,8 +281,9 @@ fn sign_changes(values: impl IntoIterator<Item = f64>) -> usize {
 /// is bracketed and solved by Newton's method kept in the bracket (the
 /// fast path). Flows that change sign more than once are cut into pieces
 /// by root bounds, and what stays ambiguous is scanned on a grid in
-/// log(1+r); every sign change and tangent root is refined. NPV is evaluated scaled, so
-/// horizons of hundreds of periods neither overflow nor underflow.
+/// log(1+r); every sign change and tangent root is refined. NPV is
+/// evaluated scaled, so horizons of hundreds of periods neither overflow
+/// nor underflow.
 ///
 /// ```
 /// use terrace::math::tvm::{irr, IrrStatus};
