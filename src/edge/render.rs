@@ -60,7 +60,17 @@ impl Cell {
 
     fn table_text(&self) -> String {
         match self {
-            Cell::Num(x, d) => format!("{x:.*}", *d as usize),
+            Cell::Num(x, d) => {
+                let text = format!("{x:.*}", *d as usize);
+                // A tiny negative (an expected loss of −1e-12 from rounding)
+                // is zero at the places shown: no "-0".
+                match text.strip_prefix('-') {
+                    Some(digits) if digits.bytes().all(|b| b == b'0' || b == b'.') => {
+                        digits.to_string()
+                    }
+                    _ => text,
+                }
+            }
             Cell::Bool(b) => if *b { "yes" } else { "" }.to_string(),
             Cell::Empty => "-".to_string(),
             other => other.csv_text(),
@@ -231,6 +241,16 @@ mod tests {
             render(&sample(), Format::Csv),
             "id,npv,amount,irr\n\"a,b\",1.23456,88.85,\nc,-10,1000.00,3\n"
         );
+    }
+
+    #[test]
+    fn a_number_that_rounds_to_zero_shows_no_minus_sign() {
+        let text = |x: f64, d: u8| Cell::Num(x, d).table_text();
+        assert_eq!(text(-1e-12, 0), "0");
+        assert_eq!(text(-0.0, 2), "0.00");
+        assert_eq!(text(-0.004, 2), "0.00");
+        assert_eq!(text(-0.006, 2), "-0.01");
+        assert_eq!(text(-12.0, 0), "-12");
     }
 
     #[test]
