@@ -858,12 +858,14 @@ impl Extras {
         lender_irr: true,
         min_annual_dscr: true,
     };
-    /// Everything but the lender's IRR in arrears.
+    /// Everything but the lender's IRR in arrears (`design` and `channels` read
+    /// the DSCR).
     pub const NO_LENDER_IRR: Extras = Extras {
         lender_irr: false,
         min_annual_dscr: true,
     };
-    /// Neither: default, losses and the household's NPV and W only.
+    /// Neither: default, losses and the household's NPV and W only (the book
+    /// and `compare`, which read no DSCR by path).
     pub const NONE: Extras = Extras {
         lender_irr: false,
         min_annual_dscr: false,

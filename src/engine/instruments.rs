@@ -286,9 +286,9 @@ pub fn evaluate(
                         deducting_revenue: &deduct,
                         ..h
                     };
-                    evaluate_path_with(&hv, &v.loan, &v.lender, Extras::NO_LENDER_IRR)
+                    evaluate_path_with(&hv, &v.loan, &v.lender, Extras::NONE)
                 }
-                None => evaluate_path_with(&h, &v.loan, &v.lender, Extras::NO_LENDER_IRR),
+                None => evaluate_path_with(&h, &v.loan, &v.lender, Extras::NONE),
             };
             outs.push(o);
         }
