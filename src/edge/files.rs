@@ -3,10 +3,10 @@
 //! Input: a UTF-8 byte-order mark is accepted and dropped; an empty file,
 //! invalid UTF-8 or a file in UTF-16/UTF-32 is an error naming the file.
 //! Every command that streams a CSV opens it with [`open_csv`] and turns
-//! the reader's errors into terrace's with [`csv_error`]. Output: a [`Sink`] writes to
-//! standard output or to a temporary file beside the destination that is
-//! renamed only when the command succeeds, so an interrupted run never
-//! leaves a half-written result that looks whole.
+//! the reader's errors into terrace's with [`csv_error`]. Output: a
+//! [`Sink`] writes to standard output or to a temporary file beside the
+//! destination that is renamed only when the command succeeds, so an
+//! interrupted run never leaves a half-written result that looks whole.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};

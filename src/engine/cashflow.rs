@@ -483,18 +483,17 @@ impl CaseModel {
                 prices[k] = Self::unit_price(c, s, year);
                 premiums[k] = Self::premium(cert, k, c, s, year);
             }
-            let mut out = s.value(p.output, year).max(0.0)
+            let mut annual_output = s.value(p.output, year).max(0.0)
                 * p.ramp_at(year)
                 * (1.0 + p.trend).powi(year as i32);
             if let (Some(loss), true) = (drought_loss, s.is_dry(year)) {
-                out *= 1.0 - s.value(loss, year).clamp(0.0, 1.0) * p.exposure;
+                annual_output *= 1.0 - s.value(loss, year).clamp(0.0, 1.0) * p.exposure;
             }
-            let annual_output = out;
-            let annual_cost =
-                s.value(p.fixed_cost, year).max(0.0) + s.value(p.unit_cost, year).max(0.0) * out;
+            let annual_cost = s.value(p.fixed_cost, year).max(0.0)
+                + s.value(p.unit_cost, year).max(0.0) * annual_output;
             let converted = cert.is_none_or(|c| t0 >= c.conversion_months);
             for k in 0..k_n {
-                net[k] = prices[k] + if converted { premiums[k] } else { 0.0 };
+                net[k] = price_now(prices[k], premiums[k], converted);
             }
             Self::honour_contracts(a, mix, net, intended);
             Self::allocate(a, intended, s, year, annual_output, shares);
@@ -524,16 +523,12 @@ impl CaseModel {
             // The year splits where the conversion ends.
             let conv = cert.map_or(0, |c| c.conversion_months).clamp(t0, t1);
             for (ta, tb, converted) in [(t0, conv, false), (conv, t1, true)] {
-                // × 1 leaves a number as it is: one loop for both.
-                let dip = match (cert, converted) {
-                    (Some(c), false) => 1.0 - c.dip,
-                    _ => 1.0,
-                };
+                let dip = kept_share(cert, converted);
                 for (k, c) in a.channels.iter().enumerate() {
                     if shares[k] <= 0.0 {
                         continue;
                     }
-                    let price = prices[k] + if converted { premiums[k] } else { 0.0 };
+                    let price = price_now(prices[k], premiums[k], converted);
                     // Sales of months ta..end are received within the horizon.
                     let end = tb.min(n.saturating_sub(c.delay));
                     if end <= ta {
@@ -609,15 +604,12 @@ impl CaseModel {
             }
             cost[t] -= month_cost - advanced;
             let converted = cert.is_none_or(|c| t >= c.conversion_months);
-            let dip = match (cert, converted) {
-                (Some(c), false) => 1.0 - c.dip,
-                _ => 1.0,
-            };
+            let dip = kept_share(cert, converted);
             for (k, c) in a.channels.iter().enumerate() {
                 if shares[k] <= 0.0 {
                     continue;
                 }
-                let price = prices[k] + if converted { premiums[k] } else { 0.0 };
+                let price = price_now(prices[k], premiums[k], converted);
                 let gross = sale(annual_output, harvest[t - t0], dip, shares[k], price);
                 let paid_at = t + c.delay;
                 if gross != 0.0 && paid_at < n {
@@ -668,6 +660,24 @@ impl CaseModel {
                 }
             }
         }
+    }
+}
+
+/// A channel's price per unit: its certification premium counts once the
+/// conversion is over.
+#[inline]
+fn price_now(price: f64, premium: f64, converted: bool) -> f64 {
+    price + if converted { premium } else { 0.0 }
+}
+
+/// The share of a month's output the certification's conversion leaves:
+/// 1 − dip until it is over, 1 after it or without one (× 1 leaves a
+/// number as it is, so one loop serves both).
+#[inline]
+fn kept_share(cert: Option<&CertModel>, converted: bool) -> f64 {
+    match (cert, converted) {
+        (Some(c), false) => 1.0 - c.dip,
+        _ => 1.0,
     }
 }
 
