@@ -109,13 +109,13 @@ impl Score {
         }
     }
 
-    /// [`Dist::from_normal_score`] of `d`, whose map this is.
-    #[inline]
-    fn value(self, d: &Dist, z: f64) -> f64 {
+    /// Replaces each normal score in `row` by [`Dist::from_normal_score`]
+    /// of `d`, whose map this is.
+    fn fill(self, d: &Dist, row: &mut [f64]) {
         match self {
-            Score::Affine(a, b) => a + b * z,
-            Score::Exp(a, b) => (a + b * z).exp(),
-            Score::Quantile => d.from_normal_score(z),
+            Score::Affine(a, b) => row.iter_mut().for_each(|z| *z = a + b * *z),
+            Score::Exp(a, b) => row.iter_mut().for_each(|z| *z = (a + b * *z).exp()),
+            Score::Quantile => row.iter_mut().for_each(|z| *z = d.from_normal_score(*z)),
         }
     }
 }
@@ -168,8 +168,7 @@ pub struct Inputs {
 pub struct Scenario {
     years: usize,
     values: Vec<f64>,
-    /// Scratch: this year's normal scores, and the copula's share of them.
-    z: Vec<f64>,
+    /// Scratch: a year's normal scores of the inputs in the copula.
     w: Vec<f64>,
     /// Whether each project year is a drought year.
     pub dry: Vec<bool>,
@@ -332,7 +331,6 @@ impl Inputs {
         Scenario {
             years: self.years,
             values: vec![0.0; self.params.len() * self.years],
-            z: vec![0.0; self.params.len()],
             w: vec![0.0; self.copula.as_ref().map_or(0, |(c, _)| c.dim())],
             dry: vec![false; self.years],
             multipliers: vec![1.0; self.processes.len() * self.years],
@@ -359,57 +357,60 @@ impl Inputs {
     ) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(path);
-        let mut z = std::mem::take(&mut out.z);
-        let mut w = std::mem::take(&mut out.w);
-        z.resize(self.params.len(), 0.0);
-        for year in 0..self.years {
-            // One draw per input per year, always made, so that pinning or
-            // fixing one input never shifts another's draws.
-            // Inputs that need a normal score (normal and lognormal inputs,
-            // and any input in the copula) get a standard normal; the rest
-            // a uniform, which their quantile function takes directly.
-            let normal = if common.is_some() {
-                &self.normal_score_shared
-            } else {
-                &self.normal_score
-            };
-            for (slot, zi) in z.iter_mut().enumerate() {
-                *zi = if normal[slot] {
+        let years = self.years;
+        // Inputs that need a normal score (normal and lognormal inputs, and
+        // any input in the copula) get a standard normal; the rest a
+        // uniform, which their quantile function takes directly.
+        let normal = if common.is_some() {
+            &self.normal_score_shared
+        } else {
+            &self.normal_score
+        };
+        let values = &mut out.values;
+        // The draws, in the stream's order: one per input per year, always
+        // made, so that pinning or fixing one input never shifts another's
+        // draws. Each lands in its input's row, to be turned into a value
+        // below.
+        for year in 0..years {
+            for (slot, &normal) in normal.iter().enumerate() {
+                values[slot * years + year] = if normal {
                     rng.sample(StandardNormal)
                 } else {
                     rng.random::<f64>()
                 };
             }
             if let Some((copula, slots)) = &self.copula {
-                w.resize(copula.dim(), 0.0);
-                for (wi, &s) in w.iter_mut().zip(slots) {
-                    *wi = z[s];
+                out.w.resize(copula.dim(), 0.0);
+                for (wi, &s) in out.w.iter_mut().zip(slots) {
+                    *wi = values[s * years + year];
                 }
-                copula.correlate(&mut w);
-                for (wi, &s) in w.iter().zip(slots) {
-                    z[s] = *wi;
+                copula.correlate(&mut out.w);
+                for (wi, &s) in out.w.iter().zip(slots) {
+                    values[s * years + year] = *wi;
                 }
-            }
-            if let Some(c) = common {
-                for (slot, zi) in z.iter_mut().enumerate() {
-                    *zi = c.mix(self.shock[slot], year, *zi);
-                }
-            }
-            for (slot, p) in self.params.iter().enumerate() {
-                let value = if !self.random[slot] {
-                    p.base()
-                } else if let Some((_, u)) = pins.iter().find(|(s, _)| *s == slot) {
-                    p.dist.quantile(u.clamp(1e-12, 1.0 - 1e-12))
-                } else if normal[slot] {
-                    self.score[slot].value(&p.dist, z[slot])
-                } else {
-                    p.dist.quantile(z[slot].clamp(1e-12, 1.0 - 1e-12))
-                };
-                out.values[slot * self.years + year] = value;
             }
         }
-        out.z = z;
-        out.w = w;
+        // Draws to values an input at a time: its distribution is matched
+        // once and its quantile table stays in cache for all its years.
+        for (slot, p) in self.params.iter().enumerate() {
+            let row = &mut values[slot * years..(slot + 1) * years];
+            if !self.random[slot] {
+                row.fill(p.base());
+            } else if let Some((_, u)) = pins.iter().find(|(s, _)| *s == slot) {
+                row.fill(p.dist.quantile(u.clamp(1e-12, 1.0 - 1e-12)));
+            } else if normal[slot] {
+                if let Some(c) = common {
+                    for (year, z) in row.iter_mut().enumerate() {
+                        *z = c.mix(self.shock[slot], year, *z);
+                    }
+                }
+                self.score[slot].fill(&p.dist, row);
+            } else {
+                for u in row {
+                    *u = p.dist.quantile(u.clamp(1e-12, 1.0 - 1e-12));
+                }
+            }
+        }
         match &self.drought {
             Some(d) => {
                 // In a portfolio the chain's uniforms come from the region's
