@@ -564,8 +564,8 @@ fn run_account(h: &HouseholdPath, loan: &LoanPlan, lender: &Lender) -> Account {
     run_account_as::<true>(h, loan, lender)
 }
 
-/// [`run_account`], taking [`paid_month`]'s short way through the months
-/// it covers if `SHORT` (the tests compare the two ways).
+/// [`run_account`], taking [`run_paid_months`]' short way through the
+/// months it covers if `SHORT` (the tests compare the two ways).
 fn run_account_as<const SHORT: bool>(
     h: &HouseholdPath,
     loan: &LoanPlan,
@@ -579,9 +579,6 @@ fn run_account_as<const SHORT: bool>(
 
     // The flow vectors grow with the months run (`add_at`): most accounts
     // hand over to the tails long before the path's last month.
-    let mut household = Vec::with_capacity(last + 1);
-    let mut lender_flows = Vec::with_capacity(last + 1);
-    lender_flows.push(-loan.lender_outlay);
     // Loan-related inflows to the household scheduled for later months
     // (a surplus from the sale of a repossessed asset).
     // (0.0 + x, as adding to a zeroed vector gave: −0.0 becomes 0.0.)
@@ -596,10 +593,11 @@ fn run_account_as<const SHORT: bool>(
         below_subsistence: false,
         months_in_arrears: 0,
         default: None,
-        household: Vec::new(),
-        lender: Vec::new(),
+        household: Vec::with_capacity(last + 1),
+        lender: Vec::with_capacity(last + 1),
         handover: None,
     };
+    acc.lender.push(-loan.lender_outlay);
     let mut cash = h.buffer;
     // The last month a default scheduled a flow for.
     let mut last_pending = 0;
@@ -609,7 +607,8 @@ fn run_account_as<const SHORT: bool>(
     let mut settled = false;
     let mut reverts_from: Option<usize> = None;
 
-    for t in 0..=last {
+    let mut t = 0;
+    while t <= last {
         // Most months of most paths are paid in full and on time: they take
         // the short way, which does the same arithmetic in the same order.
         let performing = SHORT
@@ -617,24 +616,13 @@ fn run_account_as<const SHORT: bool>(
             && !settled
             && arrears == 0.0
             && reverts_from.is_none()
-            && (1..maturity.min(months)).contains(&t)
             && t >= pending.len();
-        if let Some(m) = performing
-            .then(|| paid_month(h, loan.due[t], t, cash, tol))
-            .flatten()
-        {
-            acc.interest += m.earned;
-            acc.inflows += m.inflow;
-            acc.consumed += h.subsistence;
-            if let Some(short) = m.short {
-                acc.below_subsistence = true;
-                acc.consumed += short;
+        if performing && t < maturity.min(months) {
+            let paid_to = run_paid_months(h, loan, t..maturity.min(months), tol, &mut cash, &mut acc);
+            if paid_to > t {
+                t = paid_to;
+                continue;
             }
-            acc.paid_total += m.paid;
-            cash = m.cash;
-            add_at(&mut lender_flows, t, m.paid);
-            add_at(&mut household, t, m.household);
-            continue;
         }
         let reverted = reverts_from.is_some_and(|r| t >= r);
         let (enterprise, capital) = if reverted {
@@ -659,14 +647,8 @@ fn run_account_as<const SHORT: bool>(
         }
         let other = if t < months { h.other_income } else { 0.0 };
         let inflow = enterprise + other + capital + loan_in;
-        if t > 0 {
-            let earned = cash * h.savings_rate;
-            acc.interest += earned;
-            cash += earned;
-        }
-        cash += inflow;
-        acc.inflows += inflow;
         let mut paid = 0.0;
+        let mut at_source = 0.0;
         let active = acc.default.is_none() && !settled;
         if active {
             if due > 0.0 {
@@ -675,14 +657,11 @@ fn run_account_as<const SHORT: bool>(
             arrears += due;
             // A buyer that deducts repayment pays the lender first, out of
             // what it owes the household, before subsistence.
-            let at_source = if late || reverted {
-                0.0
-            } else {
-                arrears.min(at(h.deducting_revenue, t).max(0.0))
-            };
+            if !(late || reverted) {
+                at_source = arrears.min(at(h.deducting_revenue, t).max(0.0));
+            }
             if at_source > 0.0 {
                 paid += at_source;
-                cash -= at_source;
                 arrears -= at_source;
                 pay_oldest_first(&mut unpaid, at_source, tol);
                 if arrears <= tol {
@@ -691,10 +670,10 @@ fn run_account_as<const SHORT: bool>(
                 }
             }
         }
-        if t < months {
-            cash -= h.subsistence;
-            acc.consumed += h.subsistence;
-        }
+        let spent = if t < months { h.subsistence } else { 0.0 };
+        acc.consumed += spent;
+        acc.inflows += inflow;
+        cash = earn(cash, t, h.savings_rate, &mut acc.interest) + net_of(inflow, at_source, spent);
         // A shortfall — subsistence not covered, or a recovery charge the
         // cash cannot meet — is consumption not made.
         if cash < 0.0 {
@@ -729,20 +708,20 @@ fn run_account_as<const SHORT: bool>(
             }
         }
         acc.paid_total += paid;
-        add_at(&mut lender_flows, t, paid);
-        add_at(&mut household, t, enterprise + capital + loan_in - paid);
+        add_at(&mut acc.lender, t, paid);
+        add_at(&mut acc.household, t, enterprise + capital + loan_in - paid);
 
         if defaults_now {
             let gross = loan.balance_at(t)
                 + arrears
                 + loan.balance_at(t) * loan.monthly_rate * loan.months_accrued(t) as f64;
             let set_off = savings.min(gross);
-            add_at(&mut lender_flows, t, set_off);
+            add_at(&mut acc.lender, t, set_off);
             // Savings beyond the claim are the household's: returned now.
             let refund = savings - set_off;
             cash += refund;
             acc.inflows += refund;
-            add_at(&mut household, t, refund);
+            add_at(&mut acc.household, t, refund);
             savings = 0.0;
             let ead = gross - set_off;
             let recovery_month = t + loan.recovery_delay_months as usize;
@@ -756,7 +735,7 @@ fn run_account_as<const SHORT: bool>(
                     if recovery_month == t {
                         cash += surplus;
                         acc.inflows += surplus;
-                        add_at(&mut household, t, surplus);
+                        add_at(&mut acc.household, t, surplus);
                     } else {
                         add_at(&mut pending, recovery_month, surplus);
                         last_pending = recovery_month;
@@ -786,7 +765,7 @@ fn run_account_as<const SHORT: bool>(
                     share * ead
                 }
             };
-            add_at(&mut lender_flows, recovery_month, recovery);
+            add_at(&mut acc.lender, recovery_month, recovery);
             acc.default = Some(Defaulted {
                 month: t,
                 ead,
@@ -809,76 +788,93 @@ fn run_account_as<const SHORT: bool>(
             });
             break;
         }
+        t += 1;
     }
     // A surplus that arrives after the path's last month is in the NPV,
     // not in the cash account.
     for (t, &x) in pending.iter().enumerate().skip(last + 1) {
-        add_at(&mut household, t, x);
+        add_at(&mut acc.household, t, x);
     }
     acc.final_cash = cash;
-    acc.household = household;
-    acc.lender = lender_flows;
     acc
 }
 
-/// A month `t` (0 < t < maturity, within the path) of a performing loan
-/// with nothing in arrears, that ends paid in full.
-struct PaidMonth {
-    /// Interest earned on the cash brought in.
-    earned: f64,
-    /// Inflows to the cash account.
-    inflow: f64,
-    /// The (negative) cash short of subsistence, if any.
-    short: Option<f64>,
-    /// Paid to the lender.
-    paid: f64,
-    /// Cash at the month's end.
-    cash: f64,
-    /// The household's flow, other income excluded.
-    household: f64,
+/// Cash after month `t`'s interest on it: none in month 0, and none at a
+/// rate of 0, whose 0 × cash would add nothing.
+#[inline]
+fn earn(cash: f64, t: usize, rate: f64, interest: &mut f64) -> f64 {
+    if t > 0 && rate != 0.0 {
+        let earned = cash * rate;
+        *interest += earned;
+        cash + earned
+    } else {
+        cash
+    }
 }
 
-/// [`run_account`]'s month `t` as its general loop would run it, for a
-/// loan performing with nothing in arrears and no flow of its own this
-/// month but `due`, starting with `cash`: `None` if the month leaves
-/// arrears, which that loop then handles.
+/// A month's inflow less what a buyer paid the lender at source and what
+/// subsistence took. It is worked out apart from the cash it is added to,
+/// so that a month's cash waits on one add, not three.
 #[inline]
-fn paid_month(h: &HouseholdPath, due: f64, t: usize, cash: f64, tol: f64) -> Option<PaidMonth> {
-    let (enterprise, capital, loan_in) = (at(h.enterprise_with, t), at(h.capital, t), 0.0);
-    let inflow = enterprise + h.other_income + capital + loan_in;
-    let earned = cash * h.savings_rate;
-    let mut cash = cash + earned + inflow;
-    let mut arrears = 0.0 + due;
-    let mut paid = 0.0;
-    let at_source = arrears.min(at(h.deducting_revenue, t).max(0.0));
-    if at_source > 0.0 {
-        paid += at_source;
-        cash -= at_source;
-        arrears -= at_source;
-        if arrears <= tol {
-            arrears = 0.0;
+fn net_of(inflow: f64, at_source: f64, spent: f64) -> f64 {
+    inflow - at_source - spent
+}
+
+/// Runs `months` of [`run_account`] for a loan performing with nothing in
+/// arrears and no flow of its own but its dues (within the path, before
+/// maturity), with the general loop's arithmetic in the same order, for as
+/// long as each month ends paid in full. Returns the first month not run,
+/// which the general loop then takes up.
+fn run_paid_months(
+    h: &HouseholdPath,
+    loan: &LoanPlan,
+    months: std::ops::Range<usize>,
+    tol: f64,
+    cash: &mut f64,
+    acc: &mut Account,
+) -> usize {
+    for t in months.clone() {
+        let (enterprise, capital, loan_in) = (at(h.enterprise_with, t), at(h.capital, t), 0.0);
+        let inflow = enterprise + h.other_income + capital + loan_in;
+        let mut arrears = 0.0 + loan.due[t];
+        let at_source = arrears.min(at(h.deducting_revenue, t).max(0.0));
+        let mut paid = 0.0;
+        if at_source > 0.0 {
+            paid += at_source;
+            arrears -= at_source;
+            if arrears <= tol {
+                arrears = 0.0;
+            }
         }
+        let mut interest = acc.interest;
+        let room = earn(*cash, t, h.savings_rate, &mut interest)
+            + net_of(inflow, at_source, h.subsistence);
+        // The usual month first: its cash waits on two adds.
+        let (left, short) = if room >= arrears {
+            (room - arrears, false)
+        } else {
+            let (room, short) = if room < 0.0 { (0.0, true) } else { (room, false) };
+            let from_cash = arrears.min(room);
+            if arrears - from_cash > tol {
+                return t;
+            }
+            arrears = from_cash;
+            (room - from_cash, short)
+        };
+        paid += arrears;
+        acc.interest = interest;
+        acc.inflows += inflow;
+        acc.consumed += h.subsistence;
+        if short {
+            acc.below_subsistence = true;
+            acc.consumed += room;
+        }
+        acc.paid_total += paid;
+        *cash = left;
+        add_at(&mut acc.lender, t, paid);
+        add_at(&mut acc.household, t, enterprise + capital + loan_in - paid);
     }
-    cash -= h.subsistence;
-    let short = (cash < 0.0).then_some(cash);
-    if short.is_some() {
-        cash = 0.0;
-    }
-    let from_cash = arrears.min(cash);
-    paid += from_cash;
-    cash -= from_cash;
-    arrears -= from_cash;
-    if arrears > tol {
-        return None;
-    }
-    Some(PaidMonth {
-        earned,
-        inflow,
-        short,
-        paid,
-        cash,
-        household: enterprise + capital + loan_in - paid,
-    })
+    months.end
 }
 
 /// Pays `amount` off the unpaid instalments, oldest first; an instalment
