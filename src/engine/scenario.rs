@@ -115,7 +115,7 @@ impl Score {
         match self {
             Score::Affine(a, b) => row.iter_mut().for_each(|z| *z = a + b * *z),
             Score::Exp(a, b) => row.iter_mut().for_each(|z| *z = (a + b * *z).exp()),
-            Score::Quantile => row.iter_mut().for_each(|z| *z = d.from_normal_score(*z)),
+            Score::Quantile => d.from_normal_scores(row),
         }
     }
 }
@@ -406,9 +406,8 @@ impl Inputs {
                 }
                 self.score[slot].fill(&p.dist, row);
             } else {
-                for u in row {
-                    *u = p.dist.quantile(u.clamp(1e-12, 1.0 - 1e-12));
-                }
+                row.iter_mut().for_each(|u| *u = u.clamp(1e-12, 1.0 - 1e-12));
+                p.dist.quantiles(row);
             }
         }
         match &self.drought {
