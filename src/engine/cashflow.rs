@@ -80,7 +80,8 @@ struct PathModel {
     unit_cost: Slot,
     fixed_cost: Slot,
     ramp: Vec<f64>,
-    trend: f64,
+    /// (1 + trend)^year for each project year, the same on every path.
+    growth: Vec<f64>,
     exposure: f64,
     /// Intended share of output per channel, in channel order.
     mix: Vec<f64>,
@@ -136,6 +137,16 @@ struct ItemModel {
 }
 
 impl PathModel {
+    /// (1 + trend)^year; the grid's last year is the horizon's, so later
+    /// years never come (they would reuse the last).
+    fn growth_at(&self, year: usize) -> f64 {
+        self.growth
+            .get(year)
+            .or(self.growth.last())
+            .copied()
+            .unwrap_or(1.0)
+    }
+
     fn ramp_at(&self, year: usize) -> f64 {
         match self.ramp.last() {
             None => 1.0,
@@ -148,7 +159,8 @@ impl CaseModel {
     /// Compiles a validated case.
     pub fn compile(case: &Case) -> Result<CaseModel> {
         let (start_year, start_month) = parse_year_month(&case.start)?;
-        let mut inputs = Inputs::new(case.horizon_years as usize + 1);
+        let years = case.horizon_years as usize + 1;
+        let mut inputs = Inputs::new(years);
         let mut items = Vec::new();
         for (i, item) in case.investments.iter().enumerate() {
             let life = (item.life_years * 12.0).round().max(1.0) as usize;
@@ -206,7 +218,9 @@ impl CaseModel {
                         &p.fixed_cost_per_year,
                     ),
                     ramp: p.ramp.clone(),
-                    trend: p.trend_per_year,
+                    growth: (0..years)
+                        .map(|y| (1.0 + p.trend_per_year).powi(y as i32))
+                        .collect(),
                     exposure: p.drought_exposure,
                     mix: a
                         .channels
@@ -483,9 +497,8 @@ impl CaseModel {
                 prices[k] = Self::unit_price(c, s, year);
                 premiums[k] = Self::premium(cert, k, c, s, year);
             }
-            let mut annual_output = s.value(p.output, year).max(0.0)
-                * p.ramp_at(year)
-                * (1.0 + p.trend).powi(year as i32);
+            let mut annual_output =
+                s.value(p.output, year).max(0.0) * p.ramp_at(year) * p.growth_at(year);
             if let (Some(loss), true) = (drought_loss, s.is_dry(year)) {
                 annual_output *= 1.0 - s.value(loss, year).clamp(0.0, 1.0) * p.exposure;
             }

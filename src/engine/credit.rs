@@ -618,7 +618,8 @@ fn run_account_as<const SHORT: bool>(
             && reverts_from.is_none()
             && t >= pending.len();
         if performing && t < maturity.min(months) {
-            let paid_to = run_paid_months(h, loan, t..maturity.min(months), tol, &mut cash, &mut acc);
+            let paid_to =
+                run_paid_months(h, loan, t..maturity.min(months), tol, &mut cash, &mut acc);
             if paid_to > t {
                 t = paid_to;
                 continue;
@@ -853,7 +854,11 @@ fn run_paid_months(
         let (left, short) = if room >= arrears {
             (room - arrears, false)
         } else {
-            let (room, short) = if room < 0.0 { (0.0, true) } else { (room, false) };
+            let (room, short) = if room < 0.0 {
+                (0.0, true)
+            } else {
+                (room, false)
+            };
             let from_cash = arrears.min(room);
             if arrears - from_cash > tol {
                 return t;

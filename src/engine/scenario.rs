@@ -406,7 +406,8 @@ impl Inputs {
                 }
                 self.score[slot].fill(&p.dist, row);
             } else {
-                row.iter_mut().for_each(|u| *u = u.clamp(1e-12, 1.0 - 1e-12));
+                row.iter_mut()
+                    .for_each(|u| *u = u.clamp(1e-12, 1.0 - 1e-12));
                 p.dist.quantiles(row);
             }
         }

@@ -487,7 +487,12 @@ mod tests {
         // symmetric one to modes at either end (α = 1 and 5): within 1e-5
         // of the range everywhere (the table by probability, after Φ, was
         // off by up to 12 % of it in its end cells, past |z| = 3.3).
-        for (min, mode, max) in [(80.0, 100.0, 150.0), (0.0, 0.0, 1.0), (0.0, 1.0, 1.0), (-3.0, 0.0, 3.0)] {
+        for (min, mode, max) in [
+            (80.0, 100.0, 150.0),
+            (0.0, 0.0, 1.0),
+            (0.0, 1.0, 1.0),
+            (-3.0, 0.0, 3.0),
+        ] {
             let p = Pert::new(min, mode, max);
             let d = Dist::Pert(p.clone());
             let (a1, a2) = p.shape();
