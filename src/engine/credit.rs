@@ -995,17 +995,13 @@ pub(crate) fn evaluate_path_promised(
     lender: &Lender,
     extras: Extras,
 ) -> PathOutcome {
-    let acc = run_account(h, loan, lender);
+    let mut acc = run_account(h, loan, lender);
     let i = loan.monthly_rate;
     let r = h.discount_monthly;
-    // The three NPVs below are `tvm::npv`'s Horner sums, run side by side
-    // in one pass from the last month (same operations, same order, so the
-    // same bits): each sum waits on its own previous step, and three
-    // interleaved chains keep the core busy where one leaves it waiting.
-    // Months past a vector's end are zeros, which leave a Horner sum at 0.
-    let (x_loan, x_household) = (1.0 / (1.0 + i), 1.0 / (1.0 + r));
-    // An account handed over to the tails starts the sums from them.
-    let (end, (mut household_all, mut household_incremental)) = match acc.handover {
+    let x_household = 1.0 / (1.0 + r);
+    // An account handed over to the tails ends its sums there, and adds
+    // what the tails hold from then on, discounted from there.
+    let (end, (tail_all, tail_incremental)) = match acc.handover {
         Some(hand) => (
             hand.month,
             h.tails
@@ -1013,14 +1009,19 @@ pub(crate) fn evaluate_path_promised(
         ),
         None => (acc.household.len().max(acc.lender.len()), (0.0, 0.0)),
     };
-    let mut lender_npv = 0.0;
-    for t in (0..end).rev() {
-        let v = at(&acc.household, t);
-        lender_npv = lender_npv * x_loan + at(&acc.lender, t);
-        household_all = household_all * x_household + v;
-        household_incremental =
-            household_incremental * x_household + (v - at(h.enterprise_without, t));
+    // Months the household had no flow of its own still count the path
+    // without the investment in the increment.
+    if acc.household.len() < end {
+        acc.household.resize(end, 0.0);
     }
+    let [household_all, household_incremental] =
+        tvm::sums_by_time(x_household, &acc.household[..end], |v, t| {
+            [v, v - at(h.enterprise_without, t as usize)]
+        });
+    let to_end = x_household.powi(end as i32);
+    let household_all = household_all + to_end * tail_all;
+    let household_incremental = household_incremental + to_end * tail_incremental;
+    let lender_npv = tvm::npv(i, &acc.lender[..acc.lender.len().min(end)]);
     let received_pv = lender_npv + loan.lender_outlay;
     let (ead, recovery_pv) = acc.default.map_or((0.0, 0.0), |d| {
         let delay = (d.recovery_month - d.month) as i32;

@@ -183,7 +183,7 @@ fn scaled_sums<const K: usize>(
 
 /// `Σ term(v_t, t)·w^t` for each of the K parts of `term`, in four chains.
 #[inline]
-fn sums_by_time<const K: usize>(
+pub(crate) fn sums_by_time<const K: usize>(
     w: f64,
     values: &[f64],
     term: impl Fn(f64, f64) -> [f64; K],
