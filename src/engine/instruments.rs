@@ -36,7 +36,7 @@ use super::credit::{
     evaluate_path_with, evaluate_without, lender_economics, summarise, Extras, HouseholdPath,
     LenderEconomics, LoanPlan, PathOutcome, WithoutOutcome,
 };
-use super::portfolio::{shock, SHOCK_YEARS};
+use super::portfolio::shock;
 use super::scenario::Common;
 use super::simulate::{HouseholdBuffers, Prepared};
 use crate::domain::case::Case;
@@ -252,7 +252,8 @@ pub fn evaluate(
     let mut scenario = prep.model.inputs.empty();
     let mut flows = CaseFlows::default();
     let (mut buffers, mut deduct) = (HouseholdBuffers::default(), Vec::new());
-    let (mut weather, mut market) = ([0.0; SHOCK_YEARS], [0.0; SHOCK_YEARS]);
+    let years = prep.model.inputs.years();
+    let (mut weather, mut market) = (vec![0.0; years], vec![0.0; years]);
     let mut outcomes: Vec<Vec<PathOutcome>> =
         variants.iter().map(|_| Vec::with_capacity(paths)).collect();
     let mut without_outcomes: Vec<WithoutOutcome> = Vec::with_capacity(paths);

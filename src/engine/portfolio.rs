@@ -25,9 +25,6 @@ use crate::math::money::to_f64;
 use crate::math::stats::{implied_default_correlation, quantiles};
 use crate::Result;
 
-/// Years of shared shocks drawn per path (the longest horizon is 30).
-pub(crate) const SHOCK_YEARS: usize = 31;
-
 /// How a book is simulated.
 #[derive(Debug, Clone, Copy)]
 pub struct BookConfig {
@@ -101,7 +98,9 @@ fn key(name: &str) -> u64 {
     })
 }
 
-/// The shared shock of `name` (a region or a value chain) on `path`.
+/// The shared shock of `name` (a region or a value chain) on `path`, for
+/// the first `out.len()` years: a loan with a shorter horizon sees the same
+/// years as a longer one, and draws no more than it reads.
 pub(crate) fn shock(seed: u64, kind: u64, name: &str, path: usize, out: &mut [f64]) {
     let mut rng = ChaCha8Rng::seed_from_u64(mix(seed ^ mix(kind ^ key(name))));
     rng.set_stream(path as u64);
@@ -156,7 +155,8 @@ pub fn evaluate_loan(
     let mut scenario = prep.model.inputs.empty();
     let mut flows = CaseFlows::default();
     let mut buffers = HouseholdBuffers::default();
-    let (mut weather, mut market) = ([0.0; SHOCK_YEARS], [0.0; SHOCK_YEARS]);
+    let years = prep.model.inputs.years();
+    let (mut weather, mut market) = (vec![0.0; years], vec![0.0; years]);
     let mut outcomes: Vec<Vec<PathOutcome>> = vec![Vec::with_capacity(cfg.paths); products.len()];
     let mut without_outcomes: Vec<WithoutOutcome> = Vec::with_capacity(cfg.paths);
     for path in 0..cfg.paths {
