@@ -577,8 +577,6 @@ fn run_account_as<const SHORT: bool>(
     let tol = 1e-9 * loan.principal.abs().max(1.0);
     let dpd_limit = lender.default_days_past_due;
 
-    // The flow vectors grow with the months run (`add_at`): most accounts
-    // hand over to the tails long before the path's last month.
     // Loan-related inflows to the household scheduled for later months
     // (a surplus from the sale of a repossessed asset).
     // (0.0 + x, as adding to a zeroed vector gave: −0.0 becomes 0.0.)
@@ -593,6 +591,8 @@ fn run_account_as<const SHORT: bool>(
         below_subsistence: false,
         months_in_arrears: 0,
         default: None,
+        // The flow vectors grow with the months run (`add_at`): most
+        // accounts hand over to the tails long before the path's last month.
         household: Vec::with_capacity(last + 1),
         lender: Vec::with_capacity(last + 1),
         handover: None,
@@ -1021,6 +1021,7 @@ pub(crate) fn evaluate_path_promised(
     let to_end = x_household.powi(end as i32);
     let household_all = household_all + to_end * tail_all;
     let household_incremental = household_incremental + to_end * tail_incremental;
+    // The lender's flows are all in by the handover.
     let lender_npv = tvm::npv(i, &acc.lender[..acc.lender.len().min(end)]);
     let received_pv = lender_npv + loan.lender_outlay;
     let (ead, recovery_pv) = acc.default.map_or((0.0, 0.0), |d| {
