@@ -851,8 +851,8 @@ fn run_paid_months(
         let room = earn(*cash, t, h.savings_rate, &mut interest)
             + net_of(inflow, at_source, h.subsistence);
         // The usual month first: its cash waits on two adds.
-        let (left, short) = if room >= arrears {
-            (room - arrears, false)
+        let (left, from_cash, short) = if room >= arrears {
+            (room - arrears, arrears, false)
         } else {
             let (room, short) = if room < 0.0 {
                 (0.0, true)
@@ -863,10 +863,9 @@ fn run_paid_months(
             if arrears - from_cash > tol {
                 return t;
             }
-            arrears = from_cash;
-            (room - from_cash, short)
+            (room - from_cash, from_cash, short)
         };
-        paid += arrears;
+        paid += from_cash;
         acc.interest = interest;
         acc.inflows += inflow;
         acc.consumed += h.subsistence;
