@@ -479,7 +479,7 @@ impl CaseModel {
         // One allocation for the per-channel scratch (this runs for every
         // activity on every Monte Carlo path).
         let mut scratch = vec![0.0; 6 * k_n];
-        let (shares, rest) = scratch.split_at_mut(k_n);
+        let (allocated, rest) = scratch.split_at_mut(k_n);
         let (prices, rest) = rest.split_at_mut(k_n);
         let (net, rest) = rest.split_at_mut(k_n);
         let (intended, rest) = rest.split_at_mut(k_n);
@@ -487,6 +487,12 @@ impl CaseModel {
         let (premiums, advances) = rest.split_at_mut(k_n);
         // Input advances outstanding with each buyer, interest included.
         let any_advance = a.channels.iter().any(|c| c.advance_share > 0.0);
+        // Without contracts, grade limits or caps the shares are the mix in
+        // every year (most activities): nothing to honour or allocate.
+        let moves = a
+            .channels
+            .iter()
+            .any(|c| c.rejects_to.is_some() || (c.contract.is_some() && c.spot.is_some()));
         let start = self.start_month as usize - 1;
         let rotate = |v: &[f64; 12]| std::array::from_fn::<f64, 12, _>(|m| v[(start + m) % 12]);
         let (spend, harvest) = (rotate(&a.spend), rotate(&a.harvest));
@@ -504,12 +510,17 @@ impl CaseModel {
             }
             let annual_cost = s.value(p.fixed_cost, year).max(0.0)
                 + s.value(p.unit_cost, year).max(0.0) * annual_output;
-            let converted = cert.is_none_or(|c| t0 >= c.conversion_months);
-            for k in 0..k_n {
-                net[k] = price_now(prices[k], premiums[k], converted);
-            }
-            Self::honour_contracts(a, mix, net, intended);
-            Self::allocate(a, intended, s, year, annual_output, shares);
+            let shares: &[f64] = if moves {
+                let converted = cert.is_none_or(|c| t0 >= c.conversion_months);
+                for k in 0..k_n {
+                    net[k] = price_now(prices[k], premiums[k], converted);
+                }
+                Self::honour_contracts(a, mix, net, intended);
+                Self::allocate(a, intended, s, year, annual_output, allocated);
+                allocated
+            } else {
+                mix
+            };
             if any_advance {
                 self.advance_year(
                     a,
