@@ -15,12 +15,13 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
+use std::sync::OnceLock;
 
 use crate::domain::case::{Drought, PriceProcess};
 use crate::domain::param::Param;
 use crate::math::copula::{Copula, Repair};
 use crate::math::dist::Dist;
-use crate::math::stats::norm_cdf;
+use crate::math::stats::least_score_reaching;
 use crate::Result;
 
 /// Index of a model input in [`Inputs`].
@@ -123,11 +124,20 @@ impl Score {
 /// A drought chain ready to sample.
 #[derive(Debug, Clone)]
 struct DroughtChain {
-    p_wet_to_dry: f64,
-    p_dry_to_dry: f64,
-    stationary_share: f64,
+    /// The chance a year is dry: the first year (the stationary share),
+    /// after a dry year, after a wet one.
+    p_dry: [f64; 3],
+    /// The same chances as normal scores ([`least_score_reaching`]): a
+    /// score below one is a uniform below its chance under Φ. Worked out on
+    /// first use: only a portfolio's paths draw the chain as scores.
+    z_dry: OnceLock<[f64; 3]>,
     loss: Slot,
 }
+
+/// Which of [`DroughtChain::p_dry`].
+const FIRST_YEAR: usize = 0;
+const AFTER_DRY: usize = 1;
+const AFTER_WET: usize = 2;
 
 /// A yearly log-OU price multiplier (F49).
 #[derive(Debug, Clone, Copy)]
@@ -247,9 +257,8 @@ impl Inputs {
     pub fn set_drought(&mut self, d: &Drought) {
         let loss = self.add("risk.drought.yield_loss", &d.yield_loss);
         self.drought = Some(DroughtChain {
-            p_wet_to_dry: d.p_wet_to_dry(),
-            p_dry_to_dry: d.p_dry_to_dry,
-            stationary_share: d.stationary_share,
+            p_dry: [d.stationary_share, d.p_dry_to_dry, d.p_wet_to_dry()],
+            z_dry: OnceLock::new(),
             loss,
         });
     }
@@ -413,17 +422,23 @@ impl Inputs {
         }
         match &self.drought {
             Some(d) => {
-                // In a portfolio the chain's uniforms come from the region's
-                // weather factor, so dry years coincide across a region.
-                let mut uniform = |y: usize| match common {
-                    Some(c) => norm_cdf(c.mix(Shock::Weather, y, rng.sample(StandardNormal))),
-                    None => rng.random::<f64>(),
+                // A year is dry when its uniform falls below the chain's
+                // probability. In a portfolio the uniform is Φ of a score
+                // mixed with the region's weather factor, so dry years
+                // coincide across a region; the score is compared with the
+                // probability's own score instead, the same answer without Φ.
+                let z_dry =
+                    common.map(|_| *d.z_dry.get_or_init(|| d.p_dry.map(least_score_reaching)));
+                let mut happens = |y: usize, k: usize| match (common, z_dry) {
+                    (Some(c), Some(z)) => {
+                        c.mix(Shock::Weather, y, rng.sample(StandardNormal)) < z[k]
+                    }
+                    _ => rng.random::<f64>() < d.p_dry[k],
                 };
-                let mut dry = uniform(0) < d.stationary_share;
+                let mut dry = happens(0, FIRST_YEAR);
                 for y in 0..self.years {
                     if y > 0 {
-                        let p = if dry { d.p_dry_to_dry } else { d.p_wet_to_dry };
-                        dry = uniform(y) < p;
+                        dry = happens(y, if dry { AFTER_DRY } else { AFTER_WET });
                     }
                     out.dry[y] = dry;
                 }
