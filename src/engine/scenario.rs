@@ -427,13 +427,12 @@ impl Inputs {
                 // mixed with the region's weather factor, so dry years
                 // coincide across a region; the score is compared with the
                 // probability's own score instead, the same answer without Φ.
-                let z_dry =
-                    common.map(|_| *d.z_dry.get_or_init(|| d.p_dry.map(least_score_reaching)));
-                let mut happens = |y: usize, k: usize| match (common, z_dry) {
-                    (Some(c), Some(z)) => {
-                        c.mix(Shock::Weather, y, rng.sample(StandardNormal)) < z[k]
+                let mut happens = |y: usize, k: usize| match common {
+                    Some(c) => {
+                        let z_dry = d.z_dry.get_or_init(|| d.p_dry.map(least_score_reaching));
+                        c.mix(Shock::Weather, y, rng.sample(StandardNormal)) < z_dry[k]
                     }
-                    _ => rng.random::<f64>() < d.p_dry[k],
+                    None => rng.random::<f64>() < d.p_dry[k],
                 };
                 let mut dry = happens(0, FIRST_YEAR);
                 for y in 0..self.years {
