@@ -138,21 +138,20 @@ struct ItemModel {
 
 impl PathModel {
     /// (1 + trend)^year; the grid's last year is the horizon's, so later
-    /// years never come (they would reuse the last).
+    /// years never come.
     fn growth_at(&self, year: usize) -> f64 {
-        self.growth
-            .get(year)
-            .or(self.growth.last())
-            .copied()
-            .unwrap_or(1.0)
+        by_year(&self.growth, year)
     }
 
     fn ramp_at(&self, year: usize) -> f64 {
-        match self.ramp.last() {
-            None => 1.0,
-            Some(last) => *self.ramp.get(year).unwrap_or(last),
-        }
+        by_year(&self.ramp, year)
     }
+}
+
+/// A factor by project year: the last one given holds for the years after
+/// it, and none given is 1.
+fn by_year(factors: &[f64], year: usize) -> f64 {
+    factors.get(year).or(factors.last()).copied().unwrap_or(1.0)
 }
 
 impl CaseModel {

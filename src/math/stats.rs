@@ -33,14 +33,14 @@ pub fn norm_cdf(x: f64) -> f64 {
 /// exactly when `z < least_score_reaching(p)`: a normal score is compared
 /// with a probability without computing Φ. Found by bisection over the
 /// doubles in their order (64 steps), not through Φ⁻¹, whose 1e-10 error
-/// would move the boundary. `-inf` for `p ≤ 0` and `+inf` for `p > 1` or
-/// NaN (no score reaches it).
+/// would move the boundary. `+inf` for `p > 1` (every Φ(z) is below it)
+/// and `-inf` for `p ≤ 0` or NaN (none is).
 #[must_use]
 pub fn least_score_reaching(p: f64) -> f64 {
-    if p.is_nan() || p > 1.0 {
+    if p > 1.0 {
         return f64::INFINITY;
     }
-    if p <= 0.0 {
+    if p.is_nan() || p <= 0.0 {
         return f64::NEG_INFINITY;
     }
     // Doubles as integers in the same order: negative ones, stored as
@@ -641,9 +641,12 @@ mod tests {
     /// comparisons agree. Near Φ⁻¹(p) to its accuracy (scipy's ppf above).
     #[test]
     fn least_score_reaching_is_where_phi_first_reaches_p() {
+        // The double just below z (−0.0 below +0.0).
         let before = |z: f64| {
             f64::from_bits(if z > 0.0 {
                 z.to_bits() - 1
+            } else if z == 0.0 && z.is_sign_positive() {
+                (-0.0f64).to_bits()
             } else {
                 z.to_bits() + 1
             })
@@ -675,7 +678,8 @@ mod tests {
         assert_eq!(least_score_reaching(0.0), f64::NEG_INFINITY);
         assert_eq!(least_score_reaching(-0.5), f64::NEG_INFINITY);
         assert_eq!(least_score_reaching(1.5), f64::INFINITY);
-        assert_eq!(least_score_reaching(f64::NAN), f64::INFINITY);
+        // No Φ(z) is below NaN, and no z below −∞.
+        assert_eq!(least_score_reaching(f64::NAN), f64::NEG_INFINITY);
     }
 
     /// Methods test 4: PD 2%, ρ 0.10 gives DR_99.9 = 12.824%, DR_99 = 8.236%.
