@@ -115,24 +115,38 @@ fn bad_rows_are_rejected_with_reasons_and_the_rest_goes_on() {
     lines.push(with("product_id", "no-such-product", "BAD-4")); // unknown product
     lines.push(with("requested_amount", "1,250.50", "BAD-5")); // thousands separator
     lines.push("x,y,z".to_string()); // wrong field count
-    let file = dir.path().join("bad.csv");
-    std::fs::write(&file, lines.join("\r\n") + "\r\n").unwrap();
-    let out = dir.path().join("out");
-    let (code, text) = run(&out, &file, &["--paths", "20"]);
-    assert_eq!(code, 1, "{text}");
-    let (rows_in, ok, rejected) = counts(&text);
-    assert_eq!(rows_in, ok + rejected);
-    assert_eq!(rows_in, 13);
-    assert_eq!(rejected, 7, "{text}");
-    let rej = std::fs::read_to_string(out.join("rejected.csv")).unwrap();
-    for needle in [
-        "investment_cost",
-        "baseline_revenue",
-        "value_chain",
-        "product_id",
-        "id",
-    ] {
-        assert!(rej.contains(needle), "{needle} in {rej}");
+                                     // Each rejection names the line its row is on (the header is line 1),
+                                     // whatever the line ends: Windows' CRLF, Unix's LF, classic Mac's CR.
+    for (name, end) in [("crlf", "\r\n"), ("lf", "\n"), ("cr", "\r")] {
+        let file = dir.path().join(format!("bad-{name}.csv"));
+        std::fs::write(&file, lines.join(end) + end).unwrap();
+        let out = dir.path().join(name);
+        let (code, text) = run(&out, &file, &["--paths", "20"]);
+        assert_eq!(code, 1, "{text}");
+        let (rows_in, ok, rejected) = counts(&text);
+        assert_eq!(rows_in, ok + rejected);
+        assert_eq!(rows_in, 13);
+        assert_eq!(rejected, 7, "{text}");
+        let rej = std::fs::read_to_string(out.join("rejected.csv")).unwrap();
+        for needle in [
+            "investment_cost",
+            "baseline_revenue",
+            "value_chain",
+            "product_id",
+            "id",
+        ] {
+            assert!(rej.contains(needle), "{needle} in {rej}");
+        }
+        let rejected_lines: Vec<&str> = rej
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap())
+            .collect();
+        assert_eq!(
+            rejected_lines,
+            ["8", "9", "10", "11", "12", "13", "14"],
+            "{name}: {rej}"
+        );
     }
 }
 

@@ -2,6 +2,8 @@
 //!
 //! Input: a UTF-8 byte-order mark is accepted and dropped; an empty file,
 //! invalid UTF-8 or a file in UTF-16/UTF-32 is an error naming the file.
+//! A streamed file's line ends (LF, CRLF or a lone CR) are read as LF, so
+//! the line an error names is the line an editor shows.
 //! Every command that streams a CSV opens it with [`open_csv`] and turns
 //! the reader's errors into terrace's with [`csv_error`]. Output: a
 //! [`Sink`] writes to standard output or to a temporary file beside the
@@ -42,11 +44,11 @@ pub fn read_text(path: &Path) -> Result<String> {
     Ok(text)
 }
 
-/// Opens a file for streaming reads, skipping a UTF-8 BOM if present.
-/// A file in UTF-16 or UTF-32 (what some spreadsheets save as "Unicode
-/// text") is refused whole with a message saying so, rather than as a
-/// CSV error on its first byte.
-pub fn open_reader(path: &Path) -> Result<Box<dyn io::BufRead + Send>> {
+/// Opens a file for streaming reads, skipping a UTF-8 BOM if present and
+/// reading every line end as LF ([`LfLineEnds`]). A file in UTF-16 or
+/// UTF-32 (what some spreadsheets save as "Unicode text") is refused whole
+/// with a message saying so, rather than as a CSV error on its first byte.
+pub fn open_reader(path: &Path) -> Result<Box<dyn Read + Send>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = io::BufReader::with_capacity(1 << 16, file);
     let head = io::BufRead::fill_buf(&mut reader).map_err(|e| Error::io(path, e))?;
@@ -60,7 +62,57 @@ pub fn open_reader(path: &Path) -> Result<Box<dyn io::BufRead + Send>> {
     if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
         io::BufRead::consume(&mut reader, 3);
     }
-    Ok(Box::new(reader))
+    Ok(Box::new(LfLineEnds::new(reader)))
+}
+
+/// Bytes with each line end (CRLF, or a lone CR as classic Mac Excel
+/// saves "CSV (Macintosh)") made one LF. The CSV reader counts lines by
+/// LF alone, and with CRLF it gives each record the line before its own
+/// (BurntSushi/rust-csv#395): spreadsheets on Windows save CRLF, and a
+/// rejected row must name the line it is on.
+pub struct LfLineEnds<R> {
+    inner: R,
+    /// The last byte read was a CR, already passed on as LF: an LF next
+    /// is the rest of that line end.
+    after_cr: bool,
+}
+
+impl<R> LfLineEnds<R> {
+    /// Reads `inner` with its line ends made LF.
+    pub fn new(inner: R) -> Self {
+        LfLineEnds {
+            inner,
+            after_cr: false,
+        }
+    }
+}
+
+impl<R: Read> Read for LfLineEnds<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let n = self.inner.read(buf)?;
+            // Most files have no CR: their bytes pass as read.
+            if n == 0 || !(self.after_cr || buf[..n].contains(&b'\r')) {
+                return Ok(n);
+            }
+            // Rewritten in place: what is kept never runs ahead of what is read.
+            let mut kept = 0;
+            for i in 0..n {
+                let b = buf[i];
+                let after_cr = std::mem::replace(&mut self.after_cr, b == b'\r');
+                if b == b'\n' && after_cr {
+                    continue;
+                }
+                buf[kept] = if b == b'\r' { b'\n' } else { b };
+                kept += 1;
+            }
+            // A read that held only the LF of a CRLF gives nothing: read on,
+            // as 0 would say the file ended.
+            if kept > 0 {
+                return Ok(kept);
+            }
+        }
+    }
 }
 
 /// A CSV file opened for streaming reads (records may differ in field
@@ -70,7 +122,7 @@ pub fn open_reader(path: &Path) -> Result<Box<dyn io::BufRead + Send>> {
 pub fn open_csv(
     path: &Path,
     expected: &str,
-) -> Result<(csv::Reader<Box<dyn io::BufRead + Send>>, csv::StringRecord)> {
+) -> Result<(csv::Reader<Box<dyn Read + Send>>, csv::StringRecord)> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -229,6 +281,68 @@ impl Drop for Sink {
         // partial file rather than leave it beside the real output.
         if let Some((tmp, _)) = &self.target {
             let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out `step` bytes at a time, so that line ends
+    /// split across reads.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.bytes.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    fn read_as_lf(text: &str, step: usize) -> String {
+        let mut out = String::new();
+        LfLineEnds::new(Trickle {
+            bytes: text.as_bytes(),
+            step,
+        })
+        .read_to_string(&mut out)
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn line_ends_are_read_as_lf_however_the_reads_split_them() {
+        for step in [1, 2, 3, 7, 64] {
+            assert_eq!(read_as_lf("a,b\r\nc,d\r\n", step), "a,b\nc,d\n");
+            assert_eq!(read_as_lf("a,b\rc,d\r", step), "a,b\nc,d\n");
+            // LF, CRLF, CR, CR: four line ends.
+            assert_eq!(read_as_lf("a\n\r\n\r\rb\n", step), "a\n\n\n\nb\n");
+            assert_eq!(read_as_lf("\r\n", step), "\n");
+            assert_eq!(read_as_lf("no line end", step), "no line end");
+            assert_eq!(read_as_lf("", step), "");
+        }
+    }
+
+    #[test]
+    fn csv_records_name_the_line_they_start_on_whatever_the_line_ends() {
+        for end in ["\n", "\r\n", "\r"] {
+            let text = ["h1,h2", "a,1", "\"multi", "line\",2", "c,3"].join(end) + end;
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(LfLineEnds::new(text.as_bytes()));
+            let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+            let lines: Vec<u64> = records
+                .iter()
+                .map(|r| r.position().unwrap().line())
+                .collect();
+            assert_eq!(lines, [1, 2, 3, 5], "{end:?}");
+            assert_eq!(&records[2][0], "multi\nline", "{end:?}");
         }
     }
 }
