@@ -495,7 +495,7 @@ pub fn parse_row(
         if x < min {
             return Err(reject(
                 field,
-                format!("expected a number ≥ {min}, found {x}"),
+                format!("expected a number ≥ {min}, found {}", t.trim()),
             ));
         }
         Ok(Some(x))
@@ -1028,7 +1028,7 @@ mod tests {
 
     #[test]
     fn money_that_is_not_a_plain_decimal_is_rejected_naming_the_column() {
-        for bad in ["1,250.50", "abc", "NaN", "inf", "-inf", ""] {
+        for bad in ["1,250.50", "1_250.50", "abc", "NaN", "inf", "-inf", ""] {
             let e = rejected("requested_amount", bad);
             assert_eq!(e.field, "requested_amount", "{bad}");
             assert_eq!(e.line, 7);
@@ -1103,6 +1103,12 @@ mod tests {
         for bad in ["-3", "NaN", "far"] {
             assert_eq!(rejected("distance_km", bad).field, "distance_km");
         }
+        // The value is quoted as written, not as the double prints it in
+        // full (330 digits for this one).
+        assert_eq!(
+            rejected("distance_km", "-1e-320").reason,
+            "expected a number ≥ 0, found -1e-320"
+        );
     }
 
     #[test]

@@ -173,15 +173,19 @@ pub fn from_f64(x: f64) -> Option<Decimal> {
 }
 
 /// Parses an exact decimal from text: `1250.50`, `-3`, `1e3` are accepted;
-/// thousands separators, `NaN` and `inf` are not. `field` names what is parsed.
+/// digit separators (`1,250.50`, and `1_250.50`, which `Decimal::from_str`
+/// would take), `NaN` and `inf` are not, as no `f64` column takes them
+/// either. `field` names what is parsed.
 pub fn parse_decimal(field: &str, text: &str) -> Result<Decimal> {
     let t = text.trim();
-    let parsed = if t.contains(['e', 'E']) {
-        Decimal::from_scientific(t)
+    let parsed = if t.contains('_') {
+        None
+    } else if t.contains(['e', 'E']) {
+        Decimal::from_scientific(t).ok()
     } else {
-        Decimal::from_str(t)
+        Decimal::from_str(t).ok()
     };
-    parsed.map_err(|_| {
+    parsed.ok_or_else(|| {
         Error::parse(
             field,
             "a decimal number such as 1250.50",
@@ -421,7 +425,7 @@ mod tests {
         assert_eq!(parse_decimal("x", "1250.50").unwrap(), dec!(1250.50));
         assert_eq!(parse_decimal("x", " 0.1 ").unwrap(), dec!(0.1));
         assert_eq!(parse_decimal("x", "1e3").unwrap(), dec!(1000));
-        for bad in ["", "abc", "NaN", "inf", "1,250.50"] {
+        for bad in ["", "abc", "NaN", "inf", "1,250.50", "1_250.50", "1e400"] {
             assert!(parse_decimal("x", bad).is_err(), "{bad}");
         }
         assert!(parse_f64("x", "NaN").is_err());
