@@ -367,7 +367,9 @@ impl Header {
                         .join(", "),
                     REQUIRED_COLUMNS.join(", "),
                     OPTIONAL_COLUMNS.join(", "),
-                    delimiter_hint(record).unwrap_or_default()
+                    delimiter_hint(record)
+                        .or_else(|| case_hint(record, &missing))
+                        .unwrap_or_default()
                 ),
             )
             .with_line(1));
@@ -409,6 +411,23 @@ impl Header {
             .and_then(|i| record.get(i))
             .map_or("", str::trim)
     }
+}
+
+/// When missing columns are in the header in other letter cases (`ID`,
+/// `Region`), says so: names are matched exactly.
+fn case_hint(record: &StringRecord, missing: &[&str]) -> Option<String> {
+    let found: Vec<String> = record
+        .iter()
+        .map(str::trim)
+        .filter(|name| missing.iter().any(|m| m.eq_ignore_ascii_case(name)))
+        .map(|name| format!("`{name}`"))
+        .collect();
+    (!found.is_empty()).then(|| {
+        format!(
+            "; found {}: column names are matched exactly, in lower case",
+            found.join(", ")
+        )
+    })
 }
 
 /// When a header is one field holding another common delimiter (a
@@ -1173,6 +1192,21 @@ mod tests {
         assert!(!h.has("channel_mix") && h.has("region"));
         let dup = Header::new(&StringRecord::from(vec!["id", "id"])).unwrap_err();
         assert!(dup.to_string().contains("`id` twice"));
+        // Names in other letter cases are pointed out; the hint is absent
+        // otherwise (the first header above).
+        let mut names: Vec<String> = REQUIRED_COLUMNS.iter().map(|c| c.to_string()).collect();
+        names[0] = "ID".into();
+        names[3] = " Region ".into();
+        let msg = Header::new(&StringRecord::from(names))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("missing required columns `id`, `region`")
+                && msg.contains("found `ID`, `Region`: column names are matched exactly"),
+            "{msg}"
+        );
+        let first = Header::new(&StringRecord::from(vec!["id", "notes"])).unwrap_err();
+        assert!(!first.to_string().contains("matched exactly"));
     }
 
     #[test]
