@@ -89,20 +89,15 @@ fn dated_mirr(times: &[f64], flows: &[(NaiveDate, f64)], rates: &FlowRates) -> O
     if span <= 0.0 || fr <= -1.0 || rr <= -1.0 {
         return None;
     }
-    let big = flows.iter().fold(0.0f64, |m, f| m.max(f.1.abs()));
-    let (mut fv_pos, mut pv_neg) = (0.0, 0.0);
-    for (&t, f) in times.iter().zip(flows) {
-        let a = f.1 / big;
-        if a > 0.0 {
-            fv_pos += a * ((1.0 + rr).ln() * (span - t)).exp();
-        } else if a < 0.0 {
-            pv_neg -= a * (-(1.0 + fr).ln() * t).exp();
-        }
-    }
-    if fv_pos <= 0.0 || pv_neg <= 0.0 {
+    // In logs, so that neither long spans nor large amounts overflow.
+    let (ln_r, ln_f) = (rr.ln_1p(), fr.ln_1p());
+    let pairs = || times.iter().zip(flows).map(|(&t, f)| (t, f.1));
+    let ln_fv_pos = tvm::ln_sum_exp(pairs().map(|(t, a)| a.max(0.0).ln() + ln_r * (span - t)));
+    let ln_pv_neg = tvm::ln_sum_exp(pairs().map(|(t, a)| (-a).max(0.0).ln() - ln_f * t));
+    if ln_fv_pos == f64::NEG_INFINITY || ln_pv_neg == f64::NEG_INFINITY {
         return None;
     }
-    let m = (fv_pos / pv_neg).powf(1.0 / span) - 1.0;
+    let m = ((ln_fv_pos - ln_pv_neg) / span).exp_m1();
     m.is_finite().then_some(m)
 }
 

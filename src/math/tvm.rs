@@ -687,19 +687,49 @@ pub fn mirr(values: &[f64], finance_rate: f64, reinvest_rate: f64) -> Option<f64
     if !(has_pos && has_neg) || values.iter().any(|v| !v.is_finite()) {
         return None;
     }
-    let n = values.len();
-    let big = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let xr = 1.0 / (1.0 + reinvest_rate);
-    let xf = 1.0 / (1.0 + finance_rate);
-    let (mut pos, mut neg) = (0.0, 0.0);
-    for &v in values.iter().rev() {
-        let v = v / big;
-        pos = pos * xr + v.max(0.0);
-        neg = neg * xf + v.min(0.0);
-    }
-    let ratio = pos.abs() / neg.abs();
-    let m = ratio.powf(1.0 / (n - 1) as f64) * (1.0 + reinvest_rate) - 1.0;
+    let periods = (values.len() - 1) as f64;
+    let (ln_r, ln_f) = (reinvest_rate.ln_1p(), finance_rate.ln_1p());
+    let ln_pos = ln_present_value(values, 1.0, reinvest_rate, ln_r);
+    let ln_neg = ln_present_value(values, -1.0, finance_rate, ln_f);
+    // (FV of the inflows at the reinvestment rate / PV of the outflows at
+    // the finance rate)^(1/periods) − 1, in logs: the FV is PV·(1+rr)^periods.
+    let m = ((ln_pos - ln_neg) / periods + ln_r).exp_m1();
     m.is_finite().then_some(m)
+}
+
+/// ln Σ_t max(sign·v_t, 0)·(1 + rate)^-t, where `ln_1r` is ln(1 + rate).
+///
+/// Horner's rule over the flows scaled by their largest is exact enough and
+/// cheap while no discount factor leaves f64's normal range; beyond that (a
+/// series of thousands of periods) the terms are summed in logs, so a flow
+/// far out still counts instead of underflowing to 0.
+fn ln_present_value(values: &[f64], sign: f64, rate: f64, ln_1r: f64) -> f64 {
+    let amounts = values.iter().map(|&v| (sign * v).max(0.0));
+    let big = amounts.clone().fold(0.0f64, f64::max);
+    let periods = (values.len() - 1) as f64;
+    if periods * ln_1r.abs() < 600.0 {
+        let x = 1.0 / (1.0 + rate);
+        let sum = amounts.rev().fold(0.0, |acc, a| acc * x + a / big);
+        sum.ln() + big.ln()
+    } else {
+        ln_sum_exp(amounts.enumerate().map(|(t, a)| a.ln() - t as f64 * ln_1r))
+    }
+}
+
+/// ln Σ e^(l_i), one term at a time, without overflow or underflow
+/// (terms of −∞, amounts of 0, are skipped; −∞ when every term is).
+pub(crate) fn ln_sum_exp(logs: impl Iterator<Item = f64>) -> f64 {
+    // The sum is held as e^top·rest with top the largest term so far.
+    let (mut top, mut rest) = (f64::NEG_INFINITY, 0.0);
+    for l in logs.filter(|l| *l > f64::NEG_INFINITY) {
+        if l <= top {
+            rest += (l - top).exp();
+        } else {
+            rest = rest * (top - l).exp() + 1.0;
+            top = l;
+        }
+    }
+    top + rest.ln()
 }
 
 /// Years from `from` to `to`, actual/365.
@@ -1393,6 +1423,47 @@ mod tests {
         assert_eq!(recurrence_sign_changes(w.iter(), 2.0), 1);
         w[999] = 5.0;
         assert_eq!(recurrence_sign_changes(w.iter(), 2.0), 0);
+    }
+
+    #[test]
+    fn mirr_of_long_series_and_extreme_amounts() {
+        // −1 now and 5 after N periods: the inflow's FV is 5 whatever the
+        // reinvestment rate and the outflow's PV is 1, so MIRR = 5^(1/N) − 1.
+        // Discounting 5 over 10,000 periods at 10 % underflowed to 0 (MIRR
+        // −1) from about 7,500 periods on.
+        for n in [10, 1_000, 7_000, 8_000, 100_000] {
+            let mut v = vec![0.0; n + 1];
+            v[0] = -1.0;
+            v[n] = 5.0;
+            for (f, r) in [(0.1, 0.1), (0.05, 0.2), (-0.5, -0.5)] {
+                let want = 5f64.powf(1.0 / n as f64) - 1.0;
+                let got = mirr(&v, f, r).unwrap();
+                assert!(
+                    close(got, want, 1e-12),
+                    "n {n}, rates {f} {r}: {got} vs {want}"
+                );
+            }
+        }
+        // Inflows 1e-600 of the outflow (each ±1e±300): over 1,000 periods
+        // that is a ratio of (1e-600)^(1/1000), not 0.
+        let mut v = vec![0.0; 1001];
+        v[0] = -1e300;
+        v[1000] = 1e-300;
+        let want = (-600.0 * 10f64.ln() / 1000.0).exp_m1();
+        assert!(close(mirr(&v, 0.1, 0.1).unwrap(), want, 1e-12));
+    }
+
+    #[test]
+    fn ln_sum_exp_is_the_log_of_the_sum() {
+        let got = ln_sum_exp([0.0, 1.0, -2.0, f64::NEG_INFINITY].into_iter());
+        let want = (1.0 + 1f64.exp() + (-2f64).exp()).ln();
+        assert!(close(got, want, 1e-15));
+        assert!(close(
+            ln_sum_exp([1000.0, 1000.0].into_iter()),
+            1000.0 + 2f64.ln(),
+            1e-15
+        ));
+        assert_eq!(ln_sum_exp(std::iter::empty()), f64::NEG_INFINITY);
     }
 
     #[test]
