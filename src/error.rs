@@ -86,7 +86,7 @@ impl Error {
     ) -> Self {
         Self::new(
             ErrorKind::Invalid,
-            format!("expected {expected}, found {found}"),
+            format!("expected {expected}, found {}", compact(found)),
         )
         .with_field(field)
     }
@@ -99,7 +99,7 @@ impl Error {
     ) -> Self {
         Self::new(
             ErrorKind::Parse,
-            format!("expected {expected}, found {found}"),
+            format!("expected {expected}, found {}", compact(found)),
         )
         .with_field(field)
     }
@@ -166,6 +166,18 @@ impl Error {
     }
 }
 
+/// `found` as a user should read it. Rust prints an `f64` in full, never in
+/// exponent form, so 1e300 would be 301 digits and 1e-300 302 characters:
+/// a number longer than any money or parameter a person writes (a `Decimal`
+/// has at most 29 digits) is shown in exponent form instead.
+pub(crate) fn compact(found: impl fmt::Display) -> String {
+    let text = found.to_string();
+    match text.parse::<f64>() {
+        Ok(x) if text.len() > 40 => format!("{x:e}"),
+        _ => text,
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let loc = self.0.location.to_string();
@@ -204,6 +216,22 @@ macro_rules! ensure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_and_tiny_numbers_are_found_in_exponent_form() {
+        let e = Error::invalid("rate", "a rate in [0, 2]", 1e300);
+        assert_eq!(e.message(), "expected a rate in [0, 2], found 1e300");
+        let e = Error::parse("rate", "a number", -1.5e-300);
+        assert_eq!(e.message(), "expected a number, found -1.5e-300");
+        // What a person writes stays as written, long decimals included.
+        let e = Error::invalid("amount", "at most 1e15", "1234567890123456789012345.6789");
+        assert_eq!(
+            e.message(),
+            "expected at most 1e15, found 1234567890123456789012345.6789"
+        );
+        let e = Error::invalid("x", "x", 0.1);
+        assert_eq!(e.message(), "expected x, found 0.1");
+    }
 
     #[test]
     fn display_names_file_line_field_and_expectation() {

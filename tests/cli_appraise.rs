@@ -214,6 +214,41 @@ fn bad_case_files_name_file_line_and_field() {
         )
         .stderr(predicate::str::contains("1 to 30 years").and(predicate::str::contains("99")));
 
+    // A life is held month by month: an absurd one is refused, not
+    // allocated (1e308 years panicked with a capacity overflow).
+    let life = write(
+        dir.path(),
+        "life.toml",
+        &good.replacen("life_years = 7.0", "life_years = 1e308", 1),
+    );
+    terrace()
+        .args(["appraise", &life])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("life.toml").and(predicate::str::contains("life_years")))
+        .stderr(predicate::str::contains("(0, 100]"));
+
+    // Money beyond a quadrillion is refused (1e308 of maintenance gave an
+    // NPV of -inf) and shown in exponent form, not as 309 digits.
+    let money = write(
+        dir.path(),
+        "money.toml",
+        &good.replacen(
+            "maintenance_per_year = 1000.0",
+            "maintenance_per_year = 1e308",
+            1,
+        ),
+    );
+    terrace()
+        .args(["appraise", &money])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("money.toml")
+                .and(predicate::str::contains("maintenance_per_year")),
+        )
+        .stderr(predicate::str::contains("[0, 1e15], found 1e308"));
+
     let empty = write(dir.path(), "empty.toml", "");
     terrace()
         .args(["appraise", &empty])

@@ -16,6 +16,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::param::Param;
+use super::{MAX_AMOUNT, MAX_MAGNITUDE};
 use crate::{ensure, Error, Result};
 
 /// The brief's types of upgrading.
@@ -470,9 +471,9 @@ impl Case {
         }
         if let Some(amount) = self.financing.amount {
             ensure!(
-                amount > Decimal::ZERO,
+                amount > Decimal::ZERO && amount <= MAX_AMOUNT,
                 "financing.amount",
-                "a positive amount",
+                "an amount in (0, 1e15]",
                 amount
             );
         }
@@ -674,7 +675,14 @@ impl Household {
 impl InvestmentItem {
     fn validate(&self, horizon_months: u32) -> Result<()> {
         param_positive("cost", &self.cost)?;
-        positive("life_years", self.life_years)?;
+        // A life is held month by month (its straight-line values): a
+        // century is longer than any item lasts, and bounds that.
+        ensure!(
+            self.life_years.is_finite() && self.life_years > 0.0 && self.life_years <= 100.0,
+            "life_years",
+            "a life in years in (0, 100]",
+            self.life_years
+        );
         share("salvage_share", self.salvage_share)?;
         non_negative("maintenance_per_year", self.maintenance_per_year)?;
         ensure!(
@@ -1037,18 +1045,25 @@ fn param_share(field: &str, p: &Param) -> Result<()> {
 // The checks take `impl Display` fields, formatted only on failure, so a
 // caller can name a field with `format_args!` at no cost when it passes
 // (a book validates every row).
+// Amounts and quantities are bounded by `MAX_MAGNITUDE` so that every sum
+// of them stays finite.
 fn non_negative(field: impl fmt::Display, x: f64) -> Result<()> {
     ensure!(
-        x.is_finite() && x >= 0.0,
+        (0.0..=MAX_MAGNITUDE).contains(&x),
         field.to_string(),
-        "a finite number ≥ 0",
+        "a number in [0, 1e15]",
         x
     );
     Ok(())
 }
 
 fn positive(field: &str, x: f64) -> Result<()> {
-    ensure!(x.is_finite() && x > 0.0, field, "a finite number > 0", x);
+    ensure!(
+        x > 0.0 && x <= MAX_MAGNITUDE,
+        field,
+        "a number in (0, 1e15]",
+        x
+    );
     Ok(())
 }
 

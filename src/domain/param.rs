@@ -23,7 +23,22 @@ use std::fmt;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
+use super::MAX_MAGNITUDE;
+use crate::error::compact;
 use crate::math::dist::{Dist, Pert};
+
+/// Whether `x` may be a number of a model input (see [`MAX_MAGNITUDE`]).
+fn within(x: f64) -> bool {
+    x.is_finite() && x.abs() <= MAX_MAGNITUDE
+}
+
+/// The error for a plain number out of bounds.
+fn out_of_bounds(x: impl fmt::Display) -> String {
+    format!(
+        "expected a finite number within ±1e15, found {}",
+        compact(x)
+    )
+}
 
 /// A model input: a distribution (possibly a fixed number) and an optional
 /// name for correlations.
@@ -99,8 +114,11 @@ impl Table {
     fn into_param(self) -> Result<Param, String> {
         let need = |v: Option<f64>, key: &str| -> Result<f64, String> {
             match v {
-                Some(x) if x.is_finite() => Ok(x),
-                Some(x) => Err(format!("`{key}` must be a finite number, found {x}")),
+                Some(x) if within(x) => Ok(x),
+                Some(x) => Err(format!(
+                    "`{key}` must be a finite number within ±1e15, found {}",
+                    compact(x)
+                )),
                 None => Err(format!("`dist = \"{}\"` needs `{key}`", self.dist)),
             }
         };
@@ -186,8 +204,10 @@ impl Table {
                     .values
                     .clone()
                     .ok_or("`dist = \"empirical\"` needs `values`")?;
-                if v.is_empty() || v.iter().any(|x| !x.is_finite()) {
-                    return Err("`values` must be a non-empty list of finite numbers".into());
+                if v.is_empty() || !v.iter().all(|x| within(*x)) {
+                    return Err(
+                        "`values` must be a non-empty list of finite numbers within ±1e15".into(),
+                    );
                 }
                 v.sort_by(f64::total_cmp);
                 Dist::Empirical(v)
@@ -209,11 +229,14 @@ impl Table {
                         p.len()
                     ));
                 }
-                if v.iter().any(|x| !x.is_finite()) {
-                    return Err("`values` must be finite numbers".into());
+                if !v.iter().all(|x| within(*x)) {
+                    return Err("`values` must be finite numbers within ±1e15".into());
                 }
                 if let Some(bad) = p.iter().find(|x| !(0.0..=1.0).contains(*x)) {
-                    return Err(format!("probabilities must be in [0, 1], found {bad}"));
+                    return Err(format!(
+                        "probabilities must be in [0, 1], found {}",
+                        compact(bad)
+                    ));
                 }
                 let total: f64 = p.iter().sum();
                 if (total - 1.0).abs() > 1e-9 {
@@ -269,19 +292,27 @@ impl<'de> Visitor<'de> for ParamVisitor {
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Param, E> {
-        if v.is_finite() {
+        if within(v) {
             Ok(Param::fixed(v))
         } else {
-            Err(E::custom(format!("expected a finite number, found {v}")))
+            Err(E::custom(out_of_bounds(v)))
         }
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Param, E> {
-        Ok(Param::fixed(v as f64))
+        if within(v as f64) {
+            Ok(Param::fixed(v as f64))
+        } else {
+            Err(E::custom(out_of_bounds(v)))
+        }
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Param, E> {
-        Ok(Param::fixed(v as f64))
+        if within(v as f64) {
+            Ok(Param::fixed(v as f64))
+        } else {
+            Err(E::custom(out_of_bounds(v)))
+        }
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Param, A::Error> {
@@ -340,5 +371,25 @@ mod tests {
         let e = parse("x = { dist = \"normal\", mean = 1, sdd = 1 }").unwrap_err();
         assert!(e.contains("sdd"), "{e}");
         assert!(parse("x = nan").is_err());
+    }
+
+    #[test]
+    fn numbers_beyond_a_quadrillion_are_refused_in_exponent_form() {
+        assert_eq!(parse("x = 1e15").unwrap().base(), 1e15);
+        assert_eq!(parse("x = -1000000000000000").unwrap().base(), -1e15);
+        let e = parse("x = 1e308").unwrap_err();
+        assert!(e.contains("within ±1e15, found 1e308"), "{e}");
+        let e = parse("x = 9223372036854775807").unwrap_err();
+        assert!(e.contains("found 9223372036854775807"), "{e}");
+        let e = parse("x = { dist = \"pert\", min = 0, mode = 1, max = 1e300 }").unwrap_err();
+        assert!(
+            e.contains("`max` must be a finite number within ±1e15, found 1e300"),
+            "{e}"
+        );
+        let e = parse("x = { dist = \"empirical\", values = [1, -2e15] }").unwrap_err();
+        assert!(e.contains("within ±1e15"), "{e}");
+        let e = parse("x = { dist = \"discrete\", values = [1, 2], probabilities = [1e300, 0] }")
+            .unwrap_err();
+        assert!(e.contains("found 1e300"), "{e}");
     }
 }

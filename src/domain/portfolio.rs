@@ -117,6 +117,7 @@ use csv::StringRecord;
 use rust_decimal::Decimal;
 
 use super::case::{Case, Upgrading};
+use super::{MAX_AMOUNT, MAX_MAGNITUDE};
 use crate::math::money::{parse_decimal, parse_f64, to_f64};
 use crate::{Error, ErrorKind, Result};
 
@@ -496,8 +497,12 @@ pub fn parse_row(
         } else {
             x >= Decimal::ZERO
         };
-        if !ok {
-            let bound = if positive { "> 0" } else { "≥ 0" };
+        if !ok || x > MAX_AMOUNT {
+            let bound = if positive {
+                "in (0, 1e15]"
+            } else {
+                "in [0, 1e15]"
+            };
             return Err(reject(
                 field,
                 format!("expected an amount {bound}, found {x}"),
@@ -511,10 +516,10 @@ pub fn parse_row(
             return Ok(None);
         }
         let x = parse_f64(field, t).map_err(|e| reject(field, e.message().to_owned()))?;
-        if x < min {
+        if x < min || x > MAX_MAGNITUDE {
             return Err(reject(
                 field,
-                format!("expected a number ≥ {min}, found {}", t.trim()),
+                format!("expected a number in [{min}, 1e15], found {}", t.trim()),
             ));
         }
         Ok(Some(x))
@@ -1126,7 +1131,7 @@ mod tests {
         // full (330 digits for this one).
         assert_eq!(
             rejected("distance_km", "-1e-320").reason,
-            "expected a number ≥ 0, found -1e-320"
+            "expected a number in [0, 1e15], found -1e-320"
         );
     }
 

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::error::compact;
 use crate::{Error, Result};
 
 /// How contract amounts are rounded to the currency's minor unit.
@@ -246,9 +247,10 @@ impl serde::de::Visitor<'_> for DecimalVisitor {
     }
 
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<Decimal, E> {
+        let shown = compact(v);
         if !v.is_finite() {
             return Err(E::custom(format!(
-                "expected a finite decimal number, found {v}"
+                "expected a finite decimal number, found {shown}"
             )));
         }
         let shortest = format!("{v:e}");
@@ -261,11 +263,19 @@ impl serde::de::Visitor<'_> for DecimalVisitor {
             .count();
         if digits > 15 {
             return Err(E::custom(format!(
-                "{v} has more than 15 significant digits and cannot be read exactly; write it as a quoted string"
+                "{shown} has more than 15 significant digits and cannot be read exactly; write it as a quoted string"
             )));
         }
-        Decimal::from_scientific(&shortest)
-            .map_err(|_| E::custom(format!("expected a decimal number, found {v}")))
+        // Out of a Decimal's range: too large (about 7.9e28), or with
+        // more than 28 decimal places.
+        Decimal::from_scientific(&shortest).map_err(|_| {
+            let want = if v.abs() >= 1.0 {
+                "a decimal number below 7.9e28 in magnitude"
+            } else {
+                "a decimal number with at most 28 decimal places"
+            };
+            E::custom(format!("expected {want}, found {shown}"))
+        })
     }
 }
 
@@ -452,5 +462,13 @@ mod tests {
         assert_eq!(t.v, dec!(65000));
         assert!(toml::from_str::<T>("v = 0.12345678901234567").is_err());
         assert!(toml::from_str::<T>("v = nan").is_err());
+    }
+
+    #[test]
+    fn toml_floats_out_of_a_decimals_range_say_which_way() {
+        let e = toml::from_str::<T>("v = 1e300").err().unwrap().to_string();
+        assert!(e.contains("below 7.9e28 in magnitude, found 1e300"), "{e}");
+        let e = toml::from_str::<T>("v = 1e-300").err().unwrap().to_string();
+        assert!(e.contains("at most 28 decimal places, found 1e-300"), "{e}");
     }
 }
