@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
-use crate::edge::files::partial_path;
+use crate::edge::files::{output_target, partial_path};
 use crate::{Error, ErrorKind, Result};
 
 /// The columns of `loans.csv` this module reads, with the types they must
@@ -261,22 +261,23 @@ fn ratio(numerator: Expr, denominator: Expr) -> Expr {
 /// `destination`, then renames it into place; the temporary file is removed
 /// if the run fails.
 fn sink(plan: LazyFrame, format: FileWriteFormat, input: &Path, destination: &Path) -> Result<()> {
-    let partial = partial_path(destination);
+    let target = output_target(destination);
+    let partial = partial_path(&target);
     // Creating the file here makes an unwritable destination an error that
     // names it, before any input is read.
     std::fs::File::create(&partial).map_err(|e| Error::io(destination, e))?;
     let run = || -> Result<()> {
-        let target = PlRefPath::try_from_path(&partial).map_err(|e| from_polars(e, destination))?;
+        let path = PlRefPath::try_from_path(&partial).map_err(|e| from_polars(e, destination))?;
         plan.sink(
             SinkDestination::File {
-                target: SinkTarget::Path(target),
+                target: SinkTarget::Path(path),
             },
             format,
             UnifiedSinkArgs::default(),
         )
         .and_then(|p| p.collect_with_engine(Engine::Streaming))
         .map_err(|e| from_polars(e, input))?;
-        std::fs::rename(&partial, destination).map_err(|e| Error::io(destination, e))
+        std::fs::rename(&partial, &target).map_err(|e| Error::io(destination, e))
     };
     let result = run();
     if result.is_err() {

@@ -197,43 +197,91 @@ pub fn toml_files_in(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// Where writing to `path` lands: `path` itself or, for a symbolic link,
+/// the file it points to, so that an output replaces the file and leaves
+/// the link in place. A link to a file yet to be made is followed by hand
+/// (through up to 40 links, as the system does).
+pub fn output_target(path: &Path) -> PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    let mut target = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::read_link(&target) {
+            // A relative link is relative to the link's folder.
+            Ok(next) => target = target.parent().unwrap_or(Path::new("")).join(next),
+            Err(_) => break,
+        }
+    }
+    target
+}
+
 /// The temporary name an output is written under before it is renamed to
-/// `path`: `.<name>.partial-<pid>` in the same directory, so the rename does
-/// not cross file systems and a leftover is hidden and names its process.
-pub fn partial_path(path: &Path) -> PathBuf {
-    let name = path
+/// `target` (see [`output_target`]): `.<name>.partial-<pid>` in the same
+/// directory, so the rename does not cross file systems and a leftover is
+/// hidden and names its process.
+pub fn partial_path(target: &Path) -> PathBuf {
+    let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    path.with_file_name(format!(".{name}.partial-{}", std::process::id()))
+    target.with_file_name(format!(".{name}.partial-{}", std::process::id()))
 }
 
 /// Where a command's output goes: standard output, or a file committed by
-/// renaming a temporary file when [`Sink::finish`] is called.
+/// renaming a temporary file when [`Sink::finish`] is called. A device or
+/// a pipe (`/dev/null`, a FIFO, `/dev/stdout`) is written directly: it
+/// cannot be replaced, and holds no result that could look whole.
 pub struct Sink {
     // `Send`, so a command can write on one thread while it computes on
     // others.
     writer: BufWriter<Box<dyn Write + Send>>,
-    target: Option<(PathBuf, PathBuf)>,
+    /// The destination as the user named it, for errors.
+    name: PathBuf,
+    /// The temporary file and the file it becomes.
+    commit: Option<(PathBuf, PathBuf)>,
 }
 
 impl Sink {
-    /// Standard output when `path` is `None`, else a temporary file beside `path`.
+    /// Standard output when `path` is `None`, else a temporary file beside
+    /// `path` (or `path` itself when it is a device or a pipe).
     pub fn open(path: Option<&Path>) -> Result<Sink> {
-        match path {
-            None => Ok(Sink {
+        let Some(path) = path else {
+            return Ok(Sink {
                 writer: BufWriter::new(Box::new(io::stdout())),
-                target: None,
-            }),
-            Some(path) => {
-                let tmp = partial_path(path);
-                let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-                Ok(Sink {
-                    writer: BufWriter::new(Box::new(file)),
-                    target: Some((tmp, path.to_path_buf())),
-                })
-            }
+                name: PathBuf::from("<stdout>"),
+                commit: None,
+            });
+        };
+        // The system follows any links (`/dev/stdout` is one to a
+        // descriptor) to say what the output is.
+        let existing = std::fs::metadata(path).ok();
+        if existing.as_ref().is_some_and(std::fs::Metadata::is_dir) {
+            return Err(Error::new(
+                ErrorKind::Io,
+                "is a folder: expected the name of a file to write",
+            )
+            .with_file(path));
         }
+        if existing.is_some_and(|m| !m.is_file()) {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| Error::io(path, e))?;
+            return Ok(Sink {
+                writer: BufWriter::new(Box::new(file)),
+                name: path.to_path_buf(),
+                commit: None,
+            });
+        }
+        let target = output_target(path);
+        let tmp = partial_path(&target);
+        let file = File::create(&tmp).map_err(|e| Error::io(path, e))?;
+        Ok(Sink {
+            writer: BufWriter::new(Box::new(file)),
+            name: path.to_path_buf(),
+            commit: Some((tmp, target)),
+        })
     }
 
     /// The writer to render into.
@@ -243,25 +291,18 @@ impl Sink {
 
     /// Flushes and, for a file, renames the temporary file into place.
     pub fn finish(mut self) -> Result<()> {
-        let target = self.target.take();
-        let dest = target
-            .as_ref()
-            .map_or_else(|| PathBuf::from("<stdout>"), |(_, d)| d.clone());
-        self.writer.flush().map_err(|e| Error::io(&dest, e))?;
-        if let Some((tmp, dest)) = target {
-            std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&dest, e))?;
+        self.writer.flush().map_err(|e| Error::io(&self.name, e))?;
+        if let Some((tmp, target)) = &self.commit {
+            std::fs::rename(tmp, target).map_err(|e| Error::io(&self.name, e))?;
+            // Renamed: nothing left for `drop` to remove.
+            self.commit = None;
         }
         Ok(())
     }
 
     /// Maps a write error to an [`Error`] naming the destination.
     pub fn io_error(&self, e: io::Error) -> Error {
-        Error::io(
-            self.target
-                .as_ref()
-                .map_or_else(|| PathBuf::from("<stdout>"), |(_, d)| d.clone()),
-            e,
-        )
+        Error::io(&self.name, e)
     }
 }
 
@@ -279,7 +320,7 @@ impl Drop for Sink {
     fn drop(&mut self) {
         // A sink dropped without `finish` belongs to a failed run: remove the
         // partial file rather than leave it beside the real output.
-        if let Some((tmp, _)) = &self.target {
+        if let Some((tmp, _)) = &self.commit {
             let _ = std::fs::remove_file(tmp);
         }
     }
@@ -288,6 +329,77 @@ impl Drop for Sink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn write_through(path: &Path, text: &str) -> Result<()> {
+        let mut sink = Sink::open(Some(path))?;
+        sink.writer().write_all(text.as_bytes()).unwrap();
+        sink.finish()
+    }
+
+    #[test]
+    fn outputs_replace_a_links_target_and_keep_the_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.csv");
+        std::fs::write(&real, "old").unwrap();
+        // A relative link, as `ln -s real.csv link.csv` makes, and a link
+        // to that link.
+        let link = dir.path().join("link.csv");
+        let link2 = dir.path().join("link2.csv");
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("real.csv", &link).unwrap();
+            std::os::unix::fs::symlink(&link, &link2).unwrap();
+            write_through(&link2, "new").unwrap();
+            assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+            assert!(std::fs::symlink_metadata(&link2).unwrap().is_symlink());
+            assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+            // A dangling link gets its file.
+            std::fs::remove_file(&real).unwrap();
+            write_through(&link, "again").unwrap();
+            assert_eq!(std::fs::read_to_string(&real).unwrap(), "again");
+        }
+        // Nothing is left beside the outputs.
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.contains("partial"))
+            .collect();
+        names.sort();
+        assert!(names.is_empty(), "{names:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn outputs_to_pipes_write_into_them_and_leave_them_pipes() {
+        // A named pipe stands for every file that is not a regular file
+        // (`/dev/null`, `/dev/stdout`), without risking a real device.
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            return; // no mkfifo here: nothing to check against
+        }
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        write_through(&fifo, "through the pipe").unwrap();
+        assert_eq!(reader.join().unwrap(), "through the pipe");
+        let kind = std::fs::metadata(&fifo).unwrap().file_type();
+        assert!(kind.is_fifo());
+    }
+
+    #[test]
+    fn unwritable_outputs_name_the_path_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no-such-folder").join("out.csv");
+        let e = Sink::open(Some(&missing)).err().unwrap();
+        assert_eq!(e.location().file.as_deref(), Some(missing.as_path()));
+        assert!(!e.to_string().contains("partial"), "{e}");
+        let e = Sink::open(Some(dir.path())).err().unwrap();
+        assert!(e.to_string().contains("is a folder"), "{e}");
+    }
 
     /// A reader that hands out `step` bytes at a time, so that line ends
     /// split across reads.
