@@ -279,3 +279,45 @@ fn bad_case_files_name_file_line_and_field() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn product_ids_are_safe_file_names_and_given_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string("products/upgrading-60m-grace.toml").unwrap();
+    // An id names chart files: one that climbs out of the folder is refused.
+    let climbing = write(
+        dir.path(),
+        "climbing.toml",
+        &good.replacen("id = \"upgrading-60m-grace\"", "id = \"x/../../pwned\"", 1),
+    );
+    terrace()
+        .args([
+            "appraise",
+            "data/cases/honduras-drip.toml",
+            "--product",
+            &climbing,
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "climbing.toml, line 11, field `id`",
+        ))
+        .stderr(predicate::str::contains("x/../../pwned"));
+    // Two products with one id would print as one.
+    let copy = write(dir.path(), "copy.toml", &good);
+    terrace()
+        .args(["appraise", "data/cases/honduras-drip.toml"])
+        .args([
+            "--product",
+            "products/upgrading-60m-grace.toml",
+            "--product",
+            &copy,
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("copy.toml, line 11, field `id`"))
+        .stderr(predicate::str::contains("`upgrading-60m-grace` again"))
+        .stderr(predicate::str::contains(
+            "products/upgrading-60m-grace.toml has it",
+        ));
+}

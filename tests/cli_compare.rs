@@ -180,6 +180,18 @@ fn coverage_out_of_range_names_file_line_and_field() {
 }
 
 #[test]
+fn an_instrument_called_none_is_refused() {
+    // `none` is the loan without an instrument in every ranking.
+    let (_d, out) = bad_instrument(
+        "id = \"none\"\nname = \"g\"\nkind = \"guarantee\"\ncoverage = 0.5\norigination_fee = 0.01\nutilisation_fee = 0.01\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let e = stderr(&out);
+    assert!(e.contains("x.toml, line 1, field `id`"), "{e}");
+    assert!(e.contains("no instrument"), "{e}");
+}
+
+#[test]
 fn a_negative_fee_names_its_field() {
     let (_d, out) = bad_instrument(
         "id = \"g\"\nname = \"g\"\nkind = \"guarantee\"\ncoverage = 0.5\norigination_fee = 0.01\nutilisation_fee = -0.01\n",

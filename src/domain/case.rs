@@ -425,12 +425,7 @@ impl Case {
     /// Checks every value a case needs to be appraised; errors name the key
     /// path (`activity[0].channel[1].grade_share`).
     pub fn validate(&self) -> Result<()> {
-        ensure!(
-            !self.id.trim().is_empty(),
-            "id",
-            "a non-empty id",
-            "an empty string"
-        );
+        super::check_id(&self.id)?;
         parse_year_month(&self.start).map_err(|e| e.with_field("start"))?;
         if let Some(fx) = self.units_per_usd {
             ensure!(

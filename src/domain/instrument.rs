@@ -170,7 +170,14 @@ impl Instrument {
     /// Checks that the file names exactly its kind's parameters, each in
     /// range; the error names the key.
     pub fn validate(&self) -> Result<()> {
-        ensure!(!self.id.trim().is_empty(), "id", "a non-empty id", "\"\"");
+        super::check_id(&self.id)?;
+        // `none` is how `compare` and `design` name the loan without one.
+        ensure!(
+            self.id != "none",
+            "id",
+            "an id other than `none`, which stands for no instrument",
+            "`none`"
+        );
         let allowed = self.kind.parameters();
         for name in self.present() {
             if !allowed.contains(&name) {

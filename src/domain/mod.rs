@@ -14,6 +14,21 @@ pub const MAX_MAGNITUDE: f64 = 1e15;
 pub const MAX_AMOUNT: rust_decimal::Decimal =
     rust_decimal::Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, false, 0);
 
+/// Checks an id (of a product, a case, an instrument, a design space). Ids
+/// name chart files, HTML anchors and CSV cells, so they are kept to
+/// characters that are safe in all three: `x/../../y` would have written a
+/// chart outside its folder.
+pub fn check_id(id: &str) -> crate::Result<()> {
+    let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    crate::ensure!(
+        (1..=64).contains(&id.len()) && id.chars().all(safe) && !id.starts_with(['.', '-']),
+        "id",
+        "1 to 64 letters, digits, `.`, `_` or `-`, not starting with `.` or `-`",
+        format!("{id:?}")
+    );
+    Ok(())
+}
+
 pub mod case;
 pub mod instrument;
 pub mod lender;
@@ -34,5 +49,28 @@ mod tests {
             rust_decimal::Decimal::from(1_000_000_000_000_000_i64)
         );
         assert_eq!(MAX_MAGNITUDE, 1e15);
+    }
+
+    #[test]
+    fn ids_are_safe_in_file_names() {
+        for good in ["honduras-drip", "a", "v1.2_x", "X9"] {
+            assert!(check_id(good).is_ok(), "{good}");
+        }
+        let long = "x".repeat(65);
+        for bad in [
+            "",
+            " ",
+            "x/../../pwned",
+            "..",
+            ".hidden",
+            "-flag",
+            "a b",
+            "é",
+            "a\\b",
+            &long,
+        ] {
+            let e = check_id(bad).unwrap_err();
+            assert_eq!(e.location().field.as_deref(), Some("id"), "{bad}");
+        }
     }
 }

@@ -263,7 +263,7 @@ impl Product {
     /// APRs near 80% are the high end in `case-data.md`, C33) and refuses a
     /// percentage typed as a number (`24` for 24%).
     pub fn validate(&self) -> Result<()> {
-        ensure!(!self.id.trim().is_empty(), "id", "a non-empty id", "\"\"");
+        super::check_id(&self.id)?;
         ensure!(
             !self.name.trim().is_empty(),
             "name",

@@ -320,7 +320,7 @@ impl Space {
     /// Checks the base product, every varied value and the constraints;
     /// the error names the key path (`vary.grace_months[2]`).
     pub fn validate(&self) -> Result<()> {
-        ensure!(!self.id.trim().is_empty(), "id", "a non-empty id", "\"\"");
+        super::check_id(&self.id)?;
         ensure!(
             !self.name.trim().is_empty(),
             "name",

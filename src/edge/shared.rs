@@ -4,8 +4,8 @@
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::cli::ProductArgs;
-use super::files::toml_files_in;
-use super::toml_file::{load, load_product};
+use super::files::{read_text, toml_files_in};
+use super::toml_file::{load, load_product, Source};
 use crate::domain::case::Case;
 use crate::domain::product::Product;
 use crate::engine::simulate::MAX_PATHS;
@@ -29,7 +29,31 @@ pub fn load_products(args: &ProductArgs) -> Result<Vec<Product>> {
             "no product given: add --product FILE or --products DIR",
         ));
     }
-    paths.iter().map(|p| load_product(p)).collect()
+    let mut seen = std::collections::HashMap::new();
+    paths
+        .iter()
+        .map(|path| {
+            let product = load_product(path)?;
+            // Results are keyed by product id: two products with one id
+            // would print as one, and overwrite each other's charts.
+            if let Some(first) = seen.insert(product.id.clone(), path) {
+                let e = Error::invalid(
+                    "id",
+                    format!(
+                        "an id given by no other product ({} has it)",
+                        first.display()
+                    ),
+                    format!("`{}` again", product.id),
+                );
+                let source = Source {
+                    path: path.clone(),
+                    text: read_text(path)?,
+                };
+                return Err(source.locate(e));
+            }
+            Ok(product)
+        })
+        .collect()
 }
 
 /// Checks `--paths` and runs `f` on a pool of `--threads` workers.
