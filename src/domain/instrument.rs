@@ -178,6 +178,12 @@ impl Instrument {
             "an id other than `none`, which stands for no instrument",
             "`none`"
         );
+        ensure!(
+            self.id.len() <= super::MAX_INSTRUMENT_ID,
+            "id",
+            "at most 64 characters (a design candidate's id ends with it)",
+            format!("{} characters", self.id.len())
+        );
         let allowed = self.kind.parameters();
         for name in self.present() {
             if !allowed.contains(&name) {

@@ -14,16 +14,27 @@ pub const MAX_MAGNITUDE: f64 = 1e15;
 pub const MAX_AMOUNT: rust_decimal::Decimal =
     rust_decimal::Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, false, 0);
 
+/// The longest id: room for a design candidate's id, its terms (about 80
+/// characters) and `+` an instrument's id (at most [`MAX_INSTRUMENT_ID`]),
+/// inside a file name's 255 bytes with a chart's prefix.
+pub const MAX_ID: usize = 200;
+
+/// The longest instrument id (see [`MAX_ID`]).
+pub const MAX_INSTRUMENT_ID: usize = 64;
+
 /// Checks an id (of a product, a case, an instrument, a design space). Ids
 /// name chart files, HTML anchors and CSV cells, so they are kept to
 /// characters that are safe in all three: `x/../../y` would have written a
-/// chart outside its folder.
+/// chart outside its folder. `+` joins a design candidate's terms to its
+/// instrument.
 pub fn check_id(id: &str) -> crate::Result<()> {
-    let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+');
     crate::ensure!(
-        (1..=64).contains(&id.len()) && id.chars().all(safe) && !id.starts_with(['.', '-']),
+        (1..=MAX_ID).contains(&id.len())
+            && id.chars().all(safe)
+            && !id.starts_with(['.', '-', '+']),
         "id",
-        "1 to 64 letters, digits, `.`, `_` or `-`, not starting with `.` or `-`",
+        "1 to 200 letters, digits, `.`, `_`, `-` or `+`, not starting with `.`, `-` or `+`",
         format!("{id:?}")
     );
     Ok(())
@@ -53,10 +64,17 @@ mod tests {
 
     #[test]
     fn ids_are_safe_in_file_names() {
-        for good in ["honduras-drip", "a", "v1.2_x", "X9"] {
+        for good in [
+            "honduras-drip",
+            "a",
+            "v1.2_x",
+            "X9",
+            "t60-g12c+dca-guarantee-50",
+            &"x".repeat(MAX_ID),
+        ] {
             assert!(check_id(good).is_ok(), "{good}");
         }
-        let long = "x".repeat(65);
+        let long = "x".repeat(MAX_ID + 1);
         for bad in [
             "",
             " ",
