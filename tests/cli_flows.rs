@@ -225,6 +225,16 @@ fn unreadable_file_and_bad_rate_are_errors() {
         .assert()
         .code(2)
         .stderr(contains("--rate"));
+    // Beyond the IRR's range, shown in exponent form.
+    flows("good.csv")
+        .args(["--reinvest-rate", "1e308"])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "--reinvest-rate: expected a rate in (-1, 10] a period",
+        ))
+        .stderr(contains("found 1e308"));
+    flows("good.csv").args(["--rate", "10"]).assert().success();
 }
 
 /// A rejected row is reported with file, line and field; its series is left

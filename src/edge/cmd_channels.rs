@@ -12,6 +12,7 @@ use super::shared::{load_case, load_products, progress_bar, with_pool};
 use crate::domain::case::Case;
 use crate::engine::channels::{evaluate, grid, MixRow, MAX_MIXES};
 use crate::engine::simulate::Prepared;
+use crate::error::compact;
 use crate::math::money::parse_f64;
 use crate::{Error, ErrorKind, Result};
 
@@ -26,7 +27,7 @@ pub fn run(args: &ChannelsArgs) -> Result<Outcome> {
     if !(0.0..=1.0).contains(&args.pd_max) {
         return Err(Error::usage(format!(
             "--pd-max: expected an annual PD in [0, 1], found {}",
-            args.pd_max
+            compact(args.pd_max)
         )));
     }
     let prep = if args.loans.is_empty() {

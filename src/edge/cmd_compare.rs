@@ -28,6 +28,7 @@ use crate::domain::product::Product;
 use crate::engine::compare::{compare, settle_first_loss, BookLoan, Comparison};
 use crate::engine::instruments::{evaluate, LoanConfig, LoanEvaluation, Shared};
 use crate::engine::portfolio::loan_seed;
+use crate::error::compact;
 use crate::{Error, Result};
 
 /// Loads and validates every instrument file of `dir`, with file, line and
@@ -57,7 +58,7 @@ pub fn run(args: &CompareArgs) -> Result<Outcome> {
     if !(0.0..=1.0).contains(&args.pd_max) {
         return Err(Error::usage(format!(
             "--pd-max: expected an annual PD in [0, 1] (0.03 for 3%), found {}",
-            args.pd_max
+            compact(args.pd_max)
         )));
     }
     for (flag, rho) in [
@@ -66,7 +67,8 @@ pub fn run(args: &CompareArgs) -> Result<Outcome> {
     ] {
         if !(0.0..1.0).contains(&rho) {
             return Err(Error::usage(format!(
-                "{flag}: expected a factor loading in [0, 1), found {rho}"
+                "{flag}: expected a factor loading in [0, 1), found {}",
+                compact(rho)
             )));
         }
     }

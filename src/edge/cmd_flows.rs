@@ -52,6 +52,7 @@ use super::files::{self, Sink};
 use super::render::{Cell, Format, Table};
 use crate::engine::flows::{evaluate_dated, evaluate_periodic, FlowMetrics, FlowRates};
 use crate::math::money::parse_f64;
+use crate::math::tvm;
 use crate::{Error, ErrorKind, Result};
 
 /// The highest period index accepted (about 8,300 years of months).
@@ -164,12 +165,15 @@ pub fn run(args: &FlowsArgs) -> Result<Outcome> {
 
 const EXPECTED: &str = "series_id,period,amount or series_id,date,amount";
 
+/// A rate per period in (−1, 10], the range the IRR is searched in: a
+/// rate beyond 1,000 % a period discounts everything after period 0 away.
 fn check_rate(flag: &str, r: f64) -> Result<f64> {
-    if r.is_finite() && r > -1.0 {
+    if r > -1.0 && r <= tvm::IRR_MAX {
         Ok(r)
     } else {
         Err(Error::usage(format!(
-            "{flag}: expected a rate greater than -1, e.g. 0.1 for 10%, found {r}"
+            "{flag}: expected a rate in (-1, 10] a period, e.g. 0.1 for 10%, found {}",
+            crate::error::compact(r)
         )))
     }
 }

@@ -31,6 +31,7 @@ use crate::domain::product::Product;
 use crate::engine::portfolio::{
     evaluate_loan, BookConfig, BookLosses, BookSummary, LoanCredit, LoanResult,
 };
+use crate::error::compact;
 use crate::{Error, Result};
 
 /// Row-paths evaluated together: a batch's rows share the cores, and its
@@ -83,7 +84,8 @@ pub fn run(args: &PortfolioArgs) -> Result<Outcome> {
     ] {
         if !(0.0..=1.0).contains(&x) {
             return Err(Error::usage(format!(
-                "{flag}: expected a value in [0, 1], found {x}"
+                "{flag}: expected a value in [0, 1], found {}",
+                compact(x)
             )));
         }
     }
