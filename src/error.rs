@@ -137,9 +137,9 @@ impl Error {
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         let field = field.into();
         self.0.location.field = Some(match self.0.location.field.take() {
-            Some(inner) if !field.is_empty() => format!("{field}.{inner}"),
-            Some(inner) => inner,
-            None => field,
+            Some(inner) if !field.is_empty() && !inner.is_empty() => format!("{field}.{inner}"),
+            Some(inner) if field.is_empty() => inner,
+            _ => field,
         });
         self
     }

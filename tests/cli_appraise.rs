@@ -321,3 +321,65 @@ fn product_ids_are_safe_file_names_and_given_once() {
             "products/upgrading-60m-grace.toml has it",
         ));
 }
+
+/// Case checks that span keys (calendars, mixes, the correlation matrix) or
+/// parse a value (`start`) name the line too; lists that would silently
+/// mean something else are refused.
+#[test]
+fn case_checks_name_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string("data/cases/honduras-drip.toml").unwrap();
+    let cases = [
+        (
+            "7 = 0.3\n8 = 0.4",
+            "7 = 0.3\n8 = 0.9",
+            "line 85, field `activity[0].harvest_calendar`",
+        ),
+        (
+            "trader = 0.5\npacker = 0.5",
+            "trader = 0.5\npacker = 0.9",
+            "line 137, field `activity[0].with.mix`",
+        ),
+        (
+            "[0.7, 1.0, -0.3, -0.15],",
+            "[0.9, 1.0, -0.3, -0.15],",
+            "line 293, field `risk.correlation.matrix[0][1]`",
+        ),
+        (
+            "start = \"2026-11\"",
+            "start = \"2026-13\"",
+            "line 26, field `start`: expected a month YYYY-MM",
+        ),
+        // A one-digit month, which `schedule --start` refuses, is refused here too.
+        (
+            "start = \"2026-11\"",
+            "start = \"2026-8\"",
+            "line 26, field `start`",
+        ),
+        (
+            "ramp = [0.85, 1.0]",
+            "ramp = []",
+            "line 135, field `activity[0].with.ramp`",
+        ),
+        (
+            "ramp = [0.85, 1.0]",
+            "ramp = [1.5, 1.0]",
+            "field `activity[0].with.ramp[0]`: expected a share in [0, 1]",
+        ),
+        (
+            "name = \"chili\"",
+            "name = \"tomato\"",
+            "line 166, field `activity[1].name`: expected a name not used by another activity",
+        ),
+    ];
+    for (i, (from, to, want)) in cases.iter().enumerate() {
+        assert!(good.contains(from), "{from}");
+        let name = format!("m{i}.toml");
+        let path = write(dir.path(), &name, &good.replacen(from, to, 1));
+        let out = terrace().args(["appraise", &path]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{to}: {err}");
+        assert!(err.contains(&format!("{name}, line")), "{to}: {err}");
+        assert!(err.contains(want), "{to}: {err}");
+    }
+}

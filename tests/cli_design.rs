@@ -227,3 +227,25 @@ fn a_first_loss_tie_in_names_file_and_element() {
         .stderr(predicate::str::contains("vary.instrument[1]"))
         .stderr(predicate::str::contains("covers a book"));
 }
+
+#[test]
+fn a_value_listed_twice_is_refused_with_its_line() {
+    // Every candidate with it would be evaluated and listed twice.
+    let dir = tempfile::tempdir().unwrap();
+    let here = std::env::current_dir().unwrap();
+    let text = std::fs::read_to_string("tests/data/spaces/tied.toml")
+        .unwrap()
+        .replacen("tenor_months = [24, 60]", "tenor_months = [24, 24]", 1)
+        .replacen(
+            "\"../../../data/instruments\"",
+            &format!("{:?}", here.join("data/instruments")),
+            1,
+        );
+    let space = dir.path().join("twice.toml");
+    std::fs::write(&space, text).unwrap();
+    design(&[CASE, "--space", space.to_str().unwrap()])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "twice.toml, line 20, field `vary.tenor_months[1]`: expected each value once, found 24 again",
+        ));
+}

@@ -16,6 +16,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::param::Param;
+use super::schedule::YearMonth;
 use super::{MAX_AMOUNT, MAX_MAGNITUDE};
 use crate::{ensure, Error, Result};
 
@@ -279,7 +280,7 @@ pub struct Path {
     pub fixed_cost_per_year: Param,
     /// Share of full output reached in each project year (index 0 = the
     /// first twelve months); the last value holds after. Default `[1]`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "non_empty_ramp")]
     pub ramp: Vec<f64>,
     /// Compound real change of output per year (negative: decline).
     #[serde(default)]
@@ -368,6 +369,20 @@ pub struct Channel {
     pub deducts_repayment: bool,
 }
 
+/// A written `ramp` has at least one share: `[]` would silently mean full
+/// output from the start, which leaving `ramp` out already says.
+fn non_empty_ramp<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<f64>, D::Error> {
+    let ramp = Vec::<f64>::deserialize(d)?;
+    if ramp.is_empty() {
+        return Err(serde::de::Error::custom(
+            "expected at least one share of full output, found []; leave `ramp` out for full output from the start",
+        ));
+    }
+    Ok(ramp)
+}
+
 fn one() -> f64 {
     1.0
 }
@@ -426,7 +441,7 @@ impl Case {
     /// path (`activity[0].channel[1].grade_share`).
     pub fn validate(&self) -> Result<()> {
         super::check_id(&self.id)?;
-        parse_year_month(&self.start).map_err(|e| e.with_field("start"))?;
+        parse_year_month(&self.start)?;
         if let Some(fx) = self.units_per_usd {
             ensure!(
                 fx.is_finite() && fx > 0.0,
@@ -461,6 +476,13 @@ impl Case {
             "none"
         );
         for (i, a) in self.activities.iter().enumerate() {
+            // Results name activities (`channels --activity`, reports).
+            ensure!(
+                !self.activities[..i].iter().any(|b| b.name == a.name),
+                format!("activity[{i}].name"),
+                "a name not used by another activity",
+                format!("`{}` again", a.name)
+            );
             a.validate()
                 .map_err(|e| e.with_field(format!("activity[{i}]")))?;
         }
@@ -565,22 +587,9 @@ impl Case {
                 format!("{k} rows, one per name"),
                 format!("{} rows", c.matrix.len())
             );
-            for (i, row) in c.matrix.iter().enumerate() {
-                ensure!(
-                    row.len() == k,
-                    format!("correlation.matrix[{i}]"),
-                    format!("{k} columns"),
-                    format!("{} columns", row.len())
-                );
-                for (j, r) in row.iter().enumerate() {
-                    ensure!(
-                        r.is_finite() && (-1.0..=1.0).contains(r),
-                        format!("correlation.matrix[{i}][{j}]"),
-                        "a correlation in [-1, 1]",
-                        r
-                    );
-                }
-            }
+            // Square, in range, unit diagonal, symmetric: the copula's own
+            // check, run here so the error has the file's line.
+            crate::math::copula::validate(&c.matrix)?;
         }
         Ok(())
     }
@@ -805,7 +814,7 @@ impl Path {
         param_non_negative("fixed_cost_per_year", &self.fixed_cost_per_year)?;
         share("drought_exposure", self.drought_exposure)?;
         for (i, r) in self.ramp.iter().enumerate() {
-            non_negative(format_args!("ramp[{i}]"), *r)?;
+            share(format_args!("ramp[{i}]"), *r)?;
         }
         ensure!(
             self.trend_per_year.is_finite()
@@ -970,16 +979,17 @@ impl Channel {
     }
 }
 
-/// Parses `YYYY-MM` into (year, month 1–12).
+/// Parses a case's `start`, `YYYY-MM` as a schedule's start is read, into
+/// (year, month 1–12); a case starts between 1900 and 2200.
 pub fn parse_year_month(text: &str) -> Result<(i32, u32)> {
-    let bad = || Error::parse("", "a month as YYYY-MM, e.g. 2026-03", format!("`{text}`"));
-    let (y, m) = text.trim().split_once('-').ok_or_else(bad)?;
-    let year: i32 = y.parse().map_err(|_| bad())?;
-    let month: u32 = m.parse().map_err(|_| bad())?;
-    if !(1900..=2200).contains(&year) || !(1..=12).contains(&month) || y.len() != 4 {
-        return Err(bad());
-    }
-    Ok((year, month))
+    let ym: YearMonth = text.parse()?;
+    ensure!(
+        (1900..=2200).contains(&ym.year()),
+        "start",
+        "a month YYYY-MM from 1900-01 to 2200-12",
+        format!("`{text}`")
+    );
+    Ok((ym.year(), ym.month()))
 }
 
 /// Reads a month-of-year calendar into 12 shares (index 0 = January).

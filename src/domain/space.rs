@@ -35,6 +35,8 @@
 //! put into the base product and validated, so an out-of-range element is
 //! reported at `vary.tenor_months[3]` with the product rule it breaks.
 
+use std::fmt;
+
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer};
 
@@ -275,7 +277,20 @@ pub struct Space {
 }
 
 /// Checks each element of a list by putting it into the base product.
-fn each<T: Copy>(
+/// A value listed twice would make every candidate with it twice: refused.
+fn once<T: PartialEq + fmt::Debug>(dim: &str, values: &[T]) -> Result<()> {
+    for (i, v) in values.iter().enumerate() {
+        ensure!(
+            !values[..i].contains(v),
+            format!("vary.{dim}[{i}]"),
+            "each value once",
+            format!("{v:?} again")
+        );
+    }
+    Ok(())
+}
+
+fn each<T: Copy + PartialEq + fmt::Debug>(
     base: &Product,
     dim: &str,
     values: &[T],
@@ -287,6 +302,7 @@ fn each<T: Copy>(
         "at least one value (leave the key out to keep the base product's term)",
         "an empty list"
     );
+    once(dim, values)?;
     for (i, &v) in values.iter().enumerate() {
         let mut p = base.clone();
         set(&mut p, v);
@@ -374,6 +390,7 @@ impl Space {
                 "at least one calendar",
                 "an empty list"
             );
+            once("frequency", f)?;
         }
         if let Some(a) = &v.amortisation {
             ensure!(
@@ -382,6 +399,7 @@ impl Space {
                 "at least one amortisation rule",
                 "an empty list"
             );
+            once("amortisation", a)?;
         }
         if let Some(s) = &v.balloon_share {
             let mut balloon = b.clone();
@@ -428,6 +446,7 @@ impl Space {
                 "at least one kind",
                 "an empty list"
             );
+            once("collateral", c)?;
             let asset = c.contains(&CollateralKind::FinancedAsset);
             ensure!(
                 !asset

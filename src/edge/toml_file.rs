@@ -109,23 +109,32 @@ pub fn line_of(text: &str, key_path: &str) -> Option<u64> {
         let (key, item) = table.get_key_value(name)?;
         if parts.peek().is_none() {
             let element_span = index
-                .and_then(|i| item.as_array()?.get(i)?.span())
+                .and_then(|i| match item {
+                    Item::ArrayOfTables(a) => a.get(i)?.span(),
+                    _ => item.as_array()?.get(i)?.span(),
+                })
                 .map(|s| s.start);
             let start = element_span.or_else(|| key.span().map(|s| s.start))?;
             return Some(line_at(text, start));
         }
-        table = match item {
-            Item::Table(t) => t,
-            Item::Value(v) => v.as_inline_table()?,
+        // Into a table: `[household]`, `{ … }`, the i-th `[[activity]]` or
+        // the i-th inline table of an array.
+        table = match (item, index) {
+            (Item::Table(t), None) => t,
+            (Item::Value(v), None) => v.as_inline_table()?,
+            (Item::Value(v), Some(i)) => v.as_array()?.get(i)?.as_inline_table()?,
+            (Item::ArrayOfTables(a), Some(i)) => a.get(i)?,
             _ => return None,
         };
     }
     None
 }
 
+/// `name[i]` (or `name[i][j]`, whose row `i` is on the line sought) into
+/// the name and `i`.
 fn split_index(part: &str) -> (&str, Option<usize>) {
     match part.split_once('[') {
-        Some((name, rest)) => (name, rest.trim_end_matches(']').parse().ok()),
+        Some((name, rest)) => (name, rest.split(']').next().and_then(|i| i.parse().ok())),
         None => (part, None),
     }
 }

@@ -159,8 +159,8 @@ impl Copula {
 }
 
 /// Checks shape, range, unit diagonal and symmetry, naming the first bad
-/// entry.
-fn validate(a: &[Vec<f64>]) -> Result<()> {
+/// entry (`correlation.matrix[i][j]`).
+pub fn validate(a: &[Vec<f64>]) -> Result<()> {
     let n = a.len();
     for (i, row) in a.iter().enumerate() {
         crate::ensure!(
