@@ -160,7 +160,9 @@ impl Table {
             "uniform" => {
                 extra(&["min", "max"])?;
                 let (min, max) = (need(self.min, "min")?, need(self.max, "max")?);
-                range(min, min, max)?;
+                if min > max {
+                    return Err(format!("expected min ≤ max, found min {min}, max {max}"));
+                }
                 Dist::Uniform { min, max }
             }
             "normal" => {
@@ -354,6 +356,8 @@ mod tests {
     fn bad_parameters_say_what_was_expected_and_found() {
         let e = parse("x = { dist = \"pert\", min = 120, mode = 100, max = 150 }").unwrap_err();
         assert!(e.contains("min ≤ mode ≤ max") && e.contains("120"), "{e}");
+        let e = parse("x = { dist = \"uniform\", min = 3, max = 2 }").unwrap_err();
+        assert!(e.contains("expected min ≤ max, found min 3, max 2"), "{e}");
         let e = parse("x = { dist = \"normal\", mean = 1, sd = -2 }").unwrap_err();
         assert!(e.contains("`sd` must be ≥ 0, found -2"), "{e}");
         let e = parse("x = { dist = \"discrete\", values = [1, 2], probabilities = [0.5, 0.6] }")

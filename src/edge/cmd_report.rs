@@ -47,6 +47,12 @@ pub fn run(args: &ReportArgs) -> Result<Outcome> {
         }
     };
     if let Some(dir) = &args.charts {
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::usage(format!(
+                "--charts: expected a folder for the charts' SVG files, found the file {}",
+                dir.display()
+            )));
+        }
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         for figure in doc.sections.iter().flat_map(|s| &s.figures) {
             write_file(&dir.join(format!("{}.svg", figure.id)), &figure.svg)?;

@@ -22,15 +22,27 @@ pub fn read_text(path: &Path) -> Result<String> {
     File::open(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))
         .map_err(|e| Error::io(path, e))?;
+    if let Some(found) = wide_encoding(&bytes) {
+        return Err(Error::new(
+            ErrorKind::Parse,
+            format!("expected UTF-8 text, found {found}; save the file as UTF-8"),
+        )
+        .with_file(path));
+    }
     let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..at];
+        let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        let column = at - before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
         Error::new(
             ErrorKind::Parse,
             format!(
-                "expected UTF-8 text, found invalid byte at offset {}",
-                e.utf8_error().valid_up_to()
+                "expected UTF-8 text, found byte 0x{:02X} at column {column} (save the file as UTF-8)",
+                e.as_bytes()[at]
             ),
         )
         .with_file(path)
+        .with_line(line)
     })?;
     let text = text
         .strip_prefix('\u{feff}')
@@ -329,6 +341,26 @@ impl Drop for Sink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_in_another_encoding_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let wide = dir.path().join("wide.toml");
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend("id = \"x\"\n".encode_utf16().flat_map(u16::to_le_bytes));
+        std::fs::write(&wide, bytes).unwrap();
+        let e = read_text(&wide).unwrap_err().to_string();
+        assert!(
+            e.contains("found UTF-16 (little-endian byte-order mark)"),
+            "{e}"
+        );
+        // Latin-1's á on line 2, column 7.
+        let latin = dir.path().join("latin.toml");
+        std::fs::write(&latin, b"id = 1\nname=\"\xE1\"\n").unwrap();
+        let e = read_text(&latin).unwrap_err();
+        assert_eq!(e.location().line, Some(2));
+        assert!(e.to_string().contains("found byte 0xE1 at column 7"), "{e}");
+    }
 
     fn write_through(path: &Path, text: &str) -> Result<()> {
         let mut sink = Sink::open(Some(path))?;

@@ -232,6 +232,21 @@ pub struct LossRow {
     pub loss: f64,
 }
 
+/// The text columns of the files a book report reads.
+const TEXT_COLUMNS: [&str; 11] = [
+    "id",
+    "product",
+    "value_chain",
+    "upgrading",
+    "region",
+    "owner_gender",
+    "currency",
+    "verdict",
+    "viable",
+    "dimension",
+    "segment",
+];
+
 /// Parses a CSV with the columns `expected`, in any order with no others
 /// missing; errors name the file, the line and the column.
 pub fn parse_csv<T: serde::de::DeserializeOwned>(
@@ -260,19 +275,47 @@ pub fn parse_csv<T: serde::de::DeserializeOwned>(
         .with_line(1));
     }
     let mut rows = Vec::new();
-    for (i, r) in rdr.deserialize::<T>().enumerate() {
-        let row = r.map_err(|e| {
-            let line = e.position().map_or(i as u64 + 2, |p| p.line());
-            let field = match e.kind() {
-                csv::ErrorKind::Deserialize { err, .. } => err
-                    .field()
-                    .and_then(|f| header.get(f as usize))
-                    .map(|h| format!("column `{h}`")),
-                _ => None,
+    for (i, r) in rdr.records().enumerate() {
+        let located =
+            |e: Error, line: Option<u64>| e.with_file(path).with_line(line.unwrap_or(i as u64 + 2));
+        let record = r.map_err(|e| {
+            let line = e.position().map(csv::Position::line);
+            located(
+                Error::new(ErrorKind::Parse, format!("expected a valid row: {e}")),
+                line,
+            )
+        })?;
+        let line = record.position().map(csv::Position::line);
+        // Rust reads `NaN` and `inf` as numbers; terrace never writes them,
+        // so they mean an edited file, and would draw as nothing. (A text
+        // column may hold them: Nan is a province of Thailand.)
+        if let Some(j) = record.iter().enumerate().position(|(j, f)| {
+            let f = f.trim_start_matches(['+', '-']).to_ascii_lowercase();
+            matches!(f.as_str(), "nan" | "inf" | "infinity")
+                && !header.get(j).is_some_and(|h| TEXT_COLUMNS.contains(&h))
+        }) {
+            let column = header.get(j).unwrap_or("?");
+            let e = Error::parse(
+                format!("column `{column}`"),
+                "a finite number",
+                format!("`{}`", &record[j]),
+            );
+            return Err(located(e, line));
+        }
+        let row = record.deserialize::<T>(Some(&header)).map_err(|e| {
+            let (field, what) = match e.kind() {
+                csv::ErrorKind::Deserialize { err, .. } => (
+                    err.field()
+                        .and_then(|f| header.get(f as usize))
+                        .map(|h| format!("column `{h}`")),
+                    err.kind().to_string(),
+                ),
+                _ => (None, e.to_string()),
             };
-            let mut err = Error::new(ErrorKind::Parse, format!("expected a valid row: {e}"))
-                .with_file(path)
-                .with_line(line);
+            let mut err = located(
+                Error::new(ErrorKind::Parse, format!("expected a valid value: {what}")),
+                line,
+            );
             if let Some(f) = field {
                 err = err.with_field(f);
             }
@@ -336,5 +379,33 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("line 3") && e.contains("column `loss`"), "{e}");
+        // The reader's own wording, not its internals (record numbers,
+        // byte offsets).
+        assert!(
+            e.contains("invalid float literal") && !e.contains("byte"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn nan_and_infinity_are_refused_in_numbers_not_in_text() {
+        for bad in ["NaN", "inf", "-Infinity"] {
+            let text = format!("product,path,loss\na,0,1.5\na,1,{bad}\n");
+            let e = parse_csv::<LossRow>(&text, Path::new("l.csv"), &LOSS_COLUMNS).unwrap_err();
+            assert_eq!(e.location().line, Some(3), "{bad}");
+            assert_eq!(
+                e.location().field.as_deref(),
+                Some("column `loss`"),
+                "{bad}"
+            );
+            assert!(e.to_string().contains("a finite number"), "{e}");
+        }
+        let rows = parse_csv::<LossRow>(
+            "product,path,loss\nnan,0,1.5\n",
+            Path::new("l.csv"),
+            &LOSS_COLUMNS,
+        )
+        .unwrap();
+        assert_eq!(rows[0].product, "nan");
     }
 }
