@@ -357,6 +357,11 @@ fn case_checks_name_the_line() {
             "line 26, field `start`",
         ),
         (
+            "start = \"2026-11\"",
+            "start = 2026-11-01",
+            "line 26, field `start`: expected a string, found a TOML date",
+        ),
+        (
             "ramp = [0.85, 1.0]",
             "ramp = []",
             "line 135, field `activity[0].with.ramp`",

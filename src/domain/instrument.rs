@@ -36,7 +36,9 @@ pub enum Kind {
     /// pays min(L, FL), the lender max(L − FL, 0) (F42).
     FirstLoss,
     /// The client pays `rate_reduction` less; the donor pays the lender the
-    /// difference on the outstanding balance (F43).
+    /// difference on the outstanding balance (F43). A reduction beyond the
+    /// product's rate makes the loan interest-free: the client's rate is
+    /// floored at 0, and the donor pays the whole rate.
     InterestSubsidy,
     /// The donor pays `grant_share` of the amount financed at month 0; the
     /// loan shrinks by as much (F43).

@@ -76,7 +76,11 @@ pub fn load<T: DeserializeOwned>(path: &Path) -> Result<(T, Source)> {
 pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T> {
     toml::from_str::<T>(text).map_err(|e| {
         // toml puts "what" and "expected" on separate lines; keep one line.
-        let message = e.message().trim().lines().collect::<Vec<_>>().join("; ");
+        let mut message = e.message().trim().lines().collect::<Vec<_>>().join("; ");
+        // A bare TOML date (`start = 2026-11-01`) reaches serde as a map.
+        if message.starts_with("invalid type: map, expected a string") {
+            message = "expected a string, found a TOML date or table; write text in quotes (a month as start = \"2026-11\")".into();
+        }
         let mut err = Error::new(ErrorKind::Parse, message);
         if let Some(span) = e.span() {
             let offset = span.start.min(text.len());
