@@ -81,6 +81,10 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T> {
         if message.starts_with("invalid type: map, expected a string") {
             message = "expected a string, found a TOML date or table; write text in quotes (a month as start = \"2026-11\")".into();
         }
+        // What toml says when a named choice (`frequency = 5`) is not text.
+        if message == "wanted string or table" {
+            message = "expected one of this key's names in quotes (e.g. frequency = \"monthly\"), found a number, list or other value".into();
+        }
         let mut err = Error::new(ErrorKind::Parse, message);
         if let Some(span) = e.span() {
             let offset = span.start.min(text.len());
@@ -277,6 +281,29 @@ mod tests {
         assert_eq!(e.location().field.as_deref(), Some("inner.knd"));
         assert!(e.message().contains("unknown field `knd`"), "{e}");
         assert!(e.message().contains("`kind`"), "{e}");
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    enum Colour {
+        Red,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Choice {
+        colour: Colour,
+        name: String,
+    }
+
+    #[test]
+    fn a_choice_or_text_of_another_type_says_what_to_write() {
+        let e = parse::<Choice>("name = \"a\"\ncolour = 5\n").unwrap_err();
+        assert_eq!(e.location().line, Some(2));
+        assert!(e.message().contains("names in quotes"), "{e}");
+        let e = parse::<Choice>("colour = \"Red\"\nname = 2026-11-01\n").unwrap_err();
+        assert_eq!(e.location().line, Some(2));
+        assert!(e.message().contains("found a TOML date"), "{e}");
     }
 
     #[test]
