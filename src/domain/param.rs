@@ -224,7 +224,10 @@ impl Table {
                     .probabilities
                     .clone()
                     .ok_or("`dist = \"discrete\"` needs `probabilities`")?;
-                if v.is_empty() || v.len() != p.len() {
+                if v.is_empty() {
+                    return Err("expected at least one value, found `values = []`".into());
+                }
+                if v.len() != p.len() {
                     return Err(format!(
                         "expected as many probabilities as values, found {} values and {} probabilities",
                         v.len(),
@@ -356,6 +359,8 @@ mod tests {
     fn bad_parameters_say_what_was_expected_and_found() {
         let e = parse("x = { dist = \"pert\", min = 120, mode = 100, max = 150 }").unwrap_err();
         assert!(e.contains("min ≤ mode ≤ max") && e.contains("120"), "{e}");
+        let e = parse("x = { dist = \"discrete\", values = [], probabilities = [] }").unwrap_err();
+        assert!(e.contains("at least one value"), "{e}");
         let e = parse("x = { dist = \"uniform\", min = 3, max = 2 }").unwrap_err();
         assert!(e.contains("expected min ≤ max, found min 3, max 2"), "{e}");
         let e = parse("x = { dist = \"normal\", mean = 1, sd = -2 }").unwrap_err();
