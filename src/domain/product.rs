@@ -310,9 +310,9 @@ impl Product {
         share_in_unit_interval("compulsory_savings_pct", self.compulsory_savings_pct)?;
         share_in_unit_interval("down_payment_pct", self.down_payment_pct)?;
         ensure!(
-            self.fixed_fee >= Decimal::ZERO,
+            self.fixed_fee >= Decimal::ZERO && self.fixed_fee <= super::MAX_AMOUNT,
             "fixed_fee",
-            "a fee of at least 0",
+            "a fee in [0, 1e15]",
             self.fixed_fee
         );
         self.validate_collateral()?;
@@ -510,6 +510,7 @@ pub(crate) mod tests {
                 "compulsory_savings_pct",
             ),
             (|p| p.fixed_fee = dec!(-1), "fixed_fee"),
+            (|p| p.fixed_fee = dec!(1000000000000000.01), "fixed_fee"),
             (|p| p.amortisation = Amortisation::Balloon, "balloon_share"),
             (
                 |p| {

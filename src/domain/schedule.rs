@@ -229,9 +229,9 @@ pub fn schedule(product: &Product, principal: Decimal, start: YearMonth) -> Resu
     product.validate()?;
     let rounder = product.rounder();
     ensure!(
-        principal > Decimal::ZERO,
+        principal > Decimal::ZERO && principal <= super::MAX_AMOUNT,
         "principal",
-        "an amount greater than 0",
+        "an amount in (0, 1e15]",
         principal
     );
     ensure!(

@@ -36,10 +36,10 @@ pub const COLUMNS: [&str; 8] = [
 /// Runs `terrace schedule`.
 pub fn run(args: &ScheduleArgs) -> Result<Outcome> {
     let principal = parse_decimal("--principal", &args.principal)?;
-    if principal <= rust_decimal::Decimal::ZERO {
+    if principal <= rust_decimal::Decimal::ZERO || principal > crate::domain::MAX_AMOUNT {
         return Err(Error::invalid(
             "--principal",
-            "an amount greater than 0",
+            "an amount in (0, 1e15]",
             &args.principal,
         ));
     }
