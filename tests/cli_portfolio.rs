@@ -502,6 +502,18 @@ fn two_shards_with_row_offsets_reproduce_the_single_run() {
     assert_eq!(run(&w, &whole, &["--paths", "50"]).0, 0);
     assert_eq!(run(&sa, &a, &["--paths", "50"]).0, 0);
     assert_eq!(run(&sb, &b, &["--paths", "50", "--row-offset", "4"]).0, 0);
+    // An offset so large that offset + rows would overflow is refused (it
+    // panicked at u64::MAX).
+    let (code, err) = run(
+        &dir.path().join("x"),
+        &b,
+        &["--row-offset", &u64::MAX.to_string()],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--row-offset: expected 0 to 9223372036854775807"),
+        "{err}"
+    );
     // Loans: the shards' rows concatenated are the whole run's rows.
     let body = |p: &Path| -> Vec<String> {
         std::fs::read_to_string(p.join("loans.csv"))
@@ -570,5 +582,32 @@ fn a_utf16_file_is_refused_naming_its_encoding() {
             out.contains(name) && out.contains("expected UTF-8") && out.contains(says),
             "{out}"
         );
+    }
+}
+
+#[test]
+fn blank_lines_do_not_shift_the_lines_rejections_name() {
+    // book6.csv with blank lines before and between its rows, in LF and
+    // CRLF: its bad rows (lines 6 and 7 as shipped) move to 9 and 12. The
+    // csv crate alone named the line after the previous record (4 and 6).
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("data/portfolios/book6.csv").unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let spaced = [
+        lines[0], "", lines[1], lines[2], lines[3], lines[4], "", "", lines[5], "", "", lines[6],
+    ];
+    for end in ["\n", "\r\n"] {
+        let file = dir.path().join("spaced.csv");
+        std::fs::write(&file, spaced.join(end)).unwrap();
+        let out = dir.path().join(format!("o{}", end.len()));
+        let (code, log) = run(&out, &file, &["--paths", "10"]);
+        assert_eq!(code, 1, "{log}");
+        let rejected = std::fs::read_to_string(out.join("rejected.csv")).unwrap();
+        let at: Vec<&str> = rejected
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap())
+            .collect();
+        assert_eq!(at, ["9", "12"], "{end:?}: {rejected}");
     }
 }

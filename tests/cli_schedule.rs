@@ -243,7 +243,11 @@ fn bad_products_name_file_line_and_key() {
 fn bad_flags_name_the_flag() {
     let v = fixture("valid.toml");
     fails_with(&v, &["--principal=-5"], &["--principal", "(0, 1e15]"]);
-    fails_with(&v, &["--principal=1000000000000001"], &["--principal", "(0, 1e15]"]);
+    fails_with(
+        &v,
+        &["--principal=1000000000000001"],
+        &["--principal", "(0, 1e15]"],
+    );
     fails_with(&v, &["--principal", "0"], &["--principal"]);
     fails_with(&v, &["--principal", "1,000"], &["--principal"]);
     fails_with(

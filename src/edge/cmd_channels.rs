@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::json;
 
 use super::cli::{ChannelsArgs, McArgs, Outcome};
-use super::files::open_reader;
+use super::files::{failed_record_line, open_reader, record_line};
 use super::render::{write_json, Cell, Format, Table};
 use super::shared::{load_case, load_products, progress_bar, with_pool};
 use crate::domain::case::Case;
@@ -176,17 +176,20 @@ fn read_mixes(path: &Path, names: &[String]) -> Result<Vec<Vec<f64>>> {
         columns.push(k);
     }
     let mut mixes = Vec::new();
-    for record in rdr.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
+    let mut record = csv::StringRecord::new();
+    loop {
+        let more = rdr.read_record(&mut record).map_err(|e| {
             Error::new(
                 ErrorKind::Parse,
                 format!("expected {} fields, {e}", columns.len()),
             )
             .with_file(path)
-            .with_line(line)
+            .with_line(failed_record_line(&rdr))
         })?;
-        let line = record.position().map_or(0, |p| p.line());
+        if !more {
+            break;
+        }
+        let line = record_line(&rdr, &record);
         let mut mix = vec![0.0; names.len()];
         for (field, &k) in record.iter().zip(&columns) {
             let x = parse_f64(&names[k], field).map_err(|e| e.with_file(path).with_line(line))?;

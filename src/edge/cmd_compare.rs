@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use super::cli::{CompareArgs, Outcome};
-use super::files::{csv_error, open_csv, toml_files_in};
+use super::files::{csv_error, failed_record_line, open_csv, record_line, toml_files_in};
 use super::render::{write_json, Cell, Format, Table};
 use super::shared::{load_case, load_products, progress_bar, with_pool};
 use super::toml_file::load;
@@ -213,14 +213,14 @@ fn run_portfolio(args: &CompareArgs, path: &Path, instruments: &[Instrument]) ->
             // A record the reader cannot decode (bytes that are not UTF-8)
             // is a rejected row, as in `terrace portfolio`: the run goes on.
             Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = failed_record_line(&reader);
                 rejected.push(RowError::new(line, None, "record", e.to_string()));
                 index += 1;
                 continue;
             }
             Err(e) => return Err(csv_error(path, e)),
         }
-        let line = record.position().map_or(0, csv::Position::line);
+        let line = record_line(&reader, &record);
         let job = parse_row(&header, &record, line).and_then(|row| {
             check_unique(&mut ids, &row)?;
             let template = template_for(&row, &templates)?;

@@ -119,9 +119,9 @@ pub fn run(args: &FlowsArgs) -> Result<Outcome> {
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
-            Ok(true) => reading.row(&record),
+            Ok(true) => reading.row(&record, files::record_line(&reader, &record)),
             Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => {
-                let line = e.position().map_or(0, csv::Position::line);
+                let line = files::failed_record_line(&reader);
                 reading.counts.rows_in += 1;
                 reading.counts.rows_rejected += 1;
                 reading.report(
@@ -308,8 +308,8 @@ impl Reading<'_> {
         self.report(line, e);
     }
 
-    fn row(&mut self, rec: &csv::StringRecord) {
-        let line = rec.position().map_or(0, csv::Position::line);
+    /// Takes the record `rec`, which starts on `line`.
+    fn row(&mut self, rec: &csv::StringRecord, line: u64) {
         self.counts.rows_in += 1;
         let l = self.layout;
         // Fields are trimmed here rather than by the csv reader, which

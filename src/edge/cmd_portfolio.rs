@@ -20,7 +20,7 @@ use serde_json::json;
 use super::bundled;
 use super::cli::{Outcome, PortfolioArgs};
 use super::columnar::{write_parquet, write_segments};
-use super::files::{csv_error, open_csv, Sink};
+use super::files::{csv_error, failed_record_line, open_csv, record_line, Sink};
 use super::render::{write_json, Cell, Table};
 use super::shared::{load_products, progress_bar, with_pool};
 use crate::domain::case::Case;
@@ -75,6 +75,9 @@ pub const LOAN_COLUMNS: [&str; 20] = [
     "viable",
 ];
 
+/// The largest `--row-offset`.
+const MAX_ROW_OFFSET: u64 = u64::MAX / 2;
+
 /// Runs `terrace portfolio`.
 pub fn run(args: &PortfolioArgs) -> Result<Outcome> {
     for (flag, x) in [
@@ -93,6 +96,14 @@ pub fn run(args: &PortfolioArgs) -> Result<Outcome> {
         return Err(Error::usage(
             "--rho-region + --rho-chain: expected at most 1 (F29 loadings share one unit variance)",
         ));
+    }
+    // Row indices (offset + rows read) key each row's scenarios: half of
+    // u64 leaves room for any book without overflow.
+    if args.row_offset > MAX_ROW_OFFSET {
+        return Err(Error::usage(format!(
+            "--row-offset: expected 0 to {MAX_ROW_OFFSET}, found {}",
+            args.row_offset
+        )));
     }
     let products = load_products(&args.loans)?;
     std::fs::create_dir_all(&args.output_dir).map_err(|e| Error::io(&args.output_dir, e))?;
@@ -165,7 +176,7 @@ impl<'c, R: Read> Rows<'c, R> {
                 }
                 Err(e) => {
                     self.rows_in += 1;
-                    let line = e.position().map_or(0, |p| p.line());
+                    let line = failed_record_line(&self.reader);
                     batch
                         .bad
                         .push(RowError::new(line, None, "record", e.to_string()));
@@ -173,7 +184,7 @@ impl<'c, R: Read> Rows<'c, R> {
                 }
             }
             self.rows_in += 1;
-            let line = self.record.position().map_or(0, csv::Position::line);
+            let line = record_line(&self.reader, &self.record);
             // What depends on the rows before (duplicate ids) is checked
             // here in file order; sizing the template to the row is left to
             // the parallel part. Rejections are sorted by line before they

@@ -82,11 +82,17 @@ pub fn open_reader(path: &Path) -> Result<Box<dyn Read + Send>> {
 /// LF alone, and with CRLF it gives each record the line before its own
 /// (BurntSushi/rust-csv#395): spreadsheets on Windows save CRLF, and a
 /// rejected row must name the line it is on.
+///
+/// The text also always ends with a line end (one is added if the file has
+/// none), so every record is followed by one: [`record_line`] counts back
+/// from there.
 pub struct LfLineEnds<R> {
     inner: R,
     /// The last byte read was a CR, already passed on as LF: an LF next
     /// is the rest of that line end.
     after_cr: bool,
+    /// The last byte passed on, if any.
+    last: Option<u8>,
 }
 
 impl<R> LfLineEnds<R> {
@@ -95,12 +101,27 @@ impl<R> LfLineEnds<R> {
         LfLineEnds {
             inner,
             after_cr: false,
+            last: None,
         }
     }
 }
 
 impl<R: Read> Read for LfLineEnds<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.read_lf(buf)?;
+        if n > 0 {
+            self.last = Some(buf[n - 1]);
+        } else if self.last.is_some_and(|b| b != b'\n') && !buf.is_empty() {
+            buf[0] = b'\n';
+            self.last = Some(b'\n');
+            return Ok(1);
+        }
+        Ok(n)
+    }
+}
+
+impl<R: Read> LfLineEnds<R> {
+    fn read_lf(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             let n = self.inner.read(buf)?;
             // Most files have no CR: their bytes pass as read.
@@ -125,6 +146,28 @@ impl<R: Read> Read for LfLineEnds<R> {
             }
         }
     }
+}
+
+/// The line `record`, just read by `reader` from an [`open_csv`] file,
+/// starts on. The csv crate gives a record the line where it began looking
+/// for it, before any blank lines it skipped; the reader's position after
+/// the record is exact (every record ends with a line end, see
+/// [`LfLineEnds`]), so the start is that line less one, less the line ends
+/// inside quoted fields.
+pub fn record_line<R: Read>(reader: &csv::Reader<R>, record: &csv::StringRecord) -> u64 {
+    let inside: usize = record.iter().map(|f| f.matches('\n').count()).sum();
+    reader
+        .position()
+        .line()
+        .saturating_sub(1 + inside as u64)
+        .max(1)
+}
+
+/// The last line of a record `reader` could not read (bytes that are not
+/// UTF-8): its fields, which would say how many lines it spans, are not
+/// at hand.
+pub fn failed_record_line<R: Read>(reader: &csv::Reader<R>) -> u64 {
+    reader.position().line().saturating_sub(1).max(1)
 }
 
 /// A CSV file opened for streaming reads (records may differ in field
@@ -468,25 +511,53 @@ mod tests {
             // LF, CRLF, CR, CR: four line ends.
             assert_eq!(read_as_lf("a\n\r\n\r\rb\n", step), "a\n\n\n\nb\n");
             assert_eq!(read_as_lf("\r\n", step), "\n");
-            assert_eq!(read_as_lf("no line end", step), "no line end");
+            // A last line end is added where the file has none.
+            assert_eq!(read_as_lf("no line end", step), "no line end\n");
+            assert_eq!(read_as_lf("cr end\r", step), "cr end\n");
             assert_eq!(read_as_lf("", step), "");
         }
     }
 
     #[test]
     fn csv_records_name_the_line_they_start_on_whatever_the_line_ends() {
+        // Lines: 1 header, 2 a, 3 blank, 4-5 a quoted field over two lines,
+        // 6-7 blank, 8 c; with and without a last line end.
         for end in ["\n", "\r\n", "\r"] {
-            let text = ["h1,h2", "a,1", "\"multi", "line\",2", "c,3"].join(end) + end;
-            let mut reader = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .from_reader(LfLineEnds::new(text.as_bytes()));
-            let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-            let lines: Vec<u64> = records
-                .iter()
-                .map(|r| r.position().unwrap().line())
-                .collect();
-            assert_eq!(lines, [1, 2, 3, 5], "{end:?}");
-            assert_eq!(&records[2][0], "multi\nline", "{end:?}");
+            for last in ["", end] {
+                let text =
+                    ["h1,h2", "a,1", "", "\"multi", "line\",2", "", "", "c,3"].join(end) + last;
+                let mut reader = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .from_reader(LfLineEnds::new(text.as_bytes()));
+                let (mut lines, mut fields) = (Vec::new(), Vec::new());
+                let mut record = csv::StringRecord::new();
+                while reader.read_record(&mut record).unwrap() {
+                    lines.push(record_line(&reader, &record));
+                    fields.push(record[0].to_string());
+                }
+                // The csv crate alone gives [1, 2, 3, 6] for LF (blank
+                // lines uncounted) and [1, 1, 2, 4] for CRLF.
+                assert_eq!(lines, [1, 2, 4, 8], "{end:?} {last:?}");
+                assert_eq!(fields[2], "multi\nline", "{end:?}");
+            }
         }
+    }
+
+    #[test]
+    fn a_record_that_is_not_utf8_names_its_line() {
+        let text = b"h1,h2\n\na,1\n\nb\xFF,2\nc,3\n";
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(LfLineEnds::new(&text[..]));
+        let mut record = csv::StringRecord::new();
+        let mut seen = Vec::new();
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(true) => seen.push(record_line(&reader, &record)),
+                Ok(false) => break,
+                Err(_) => seen.push(failed_record_line(&reader)),
+            }
+        }
+        assert_eq!(seen, [1, 3, 5, 6]);
     }
 }
