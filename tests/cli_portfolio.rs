@@ -611,3 +611,19 @@ fn blank_lines_do_not_shift_the_lines_rejections_name() {
         assert_eq!(at, ["9", "12"], "{end:?}: {rejected}");
     }
 }
+
+#[test]
+fn a_row_id_is_any_text() {
+    // Ids of products and cases name files and are kept to a safe set; a
+    // loan's id is the lender's, whatever it is (they were rejected as
+    // `case.id`).
+    let dir = tempfile::tempdir().unwrap();
+    let text = sample_head(2).replacen("MSE-00000001", "\"MSE 001/é, ok\"", 1);
+    let file = dir.path().join("ids.csv");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.path().join("o");
+    let (code, log) = run(&out, &file, &["--paths", "10"]);
+    assert_eq!(code, 0, "{log}");
+    let loans = std::fs::read_to_string(out.join("loans.csv")).unwrap();
+    assert!(loans.contains("\"MSE 001/é, ok\""), "{loans}");
+}

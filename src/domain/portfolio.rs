@@ -770,7 +770,6 @@ pub fn apply(row: &PortfolioRow, template: &Case) -> std::result::Result<Case, R
     let reject =
         |field: &str, reason: String| RowError::new(row.line, Some(&row.id), field, reason);
     let mut case = template.clone();
-    case.id = row.id.clone();
 
     if let Some(mix) = &row.channel_mix {
         let Some(k) = case.upgraded_activity() else {
@@ -918,6 +917,9 @@ pub fn apply(row: &PortfolioRow, template: &Case) -> std::result::Result<Case, R
             ),
         )
     })?;
+    // After the check: a row's id is any text (`MSE 002`), not an id that
+    // names files.
+    case.id = row.id.clone();
     Ok(case)
 }
 
