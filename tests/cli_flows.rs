@@ -308,7 +308,7 @@ fn reappearing_series_is_rejected() {
 fn bad_date_is_rejected() {
     rejected(
         "bad_date.csv",
-        "bad_date.csv:3: field `date`: expected a date YYYY-MM-DD, found `2020-02-30`",
+        "bad_date.csv:3: field `date`: expected a date YYYY-MM-DD from 0001-01-01 to 9999-12-31, found `2020-02-30`",
         "series_rejected=1",
         "b",
     );
@@ -322,4 +322,44 @@ fn empty_id_and_negative_period_are_rejected() {
         "empty_id_negative_period.csv:3: field `period`: expected an integer period from 0 to 100000, found `-1`",
         "b",
     );
+}
+
+#[test]
+fn dates_are_written_one_way_and_amounts_are_bounded() {
+    // chrono alone takes a sign, a one-digit month and year -262143.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("odd.csv");
+    std::fs::write(
+        &file,
+        "series_id,date,amount\n\
+         a,2024-01-01,-100\na,2025-01-01,110\n\
+         b,+2024-01-01,-100\nb,2025-01-01,110\n\
+         c,2024-2-29,-100\nc,2025-01-01,110\n\
+         d,-0001-01-01,-100\nd,2025-01-01,110\n\
+         e,2024-01-01,-1e308\ne,2025-01-01,110\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("terrace")
+        .unwrap()
+        .args(["flows", file.to_str().unwrap(), "--format", "csv"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for (line, found) in [(4, "+2024-01-01"), (6, "2024-2-29"), (8, "-0001-01-01")] {
+        assert!(
+            err.contains(&format!("odd.csv:{line}: field `date`: expected a date YYYY-MM-DD from 0001-01-01 to 9999-12-31, found `{found}`")),
+            "{err}"
+        );
+    }
+    assert!(
+        err.contains("odd.csv:10: field `amount`: expected an amount within ±1e15, found `-1e308`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rows_in=10 rows_ok=2 rows_rejected=8 series_ok=1 series_rejected=4"),
+        "{err}"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 2, "{text}");
 }

@@ -15,7 +15,7 @@
 //! # Bad input
 //!
 //! A bad row (wrong number of fields, empty id, bad period or date, an
-//! amount that is not a finite number, a period or date given twice, a
+//! amount that is not a finite number within ±1e15, a period or date given twice, a
 //! series id that reappears after its block ended) is reported on standard
 //! error as `FILE:LINE: field `f`: expected …, found …` and the run goes
 //! on. A series with any bad row is rejected as a whole, because its
@@ -50,6 +50,7 @@ use serde_json::Value;
 use super::cli::{FlowsArgs, Outcome};
 use super::files::{self, Sink};
 use super::render::{Cell, Format, Table};
+use crate::domain::MAX_MAGNITUDE;
 use crate::engine::flows::{evaluate_dated, evaluate_periodic, FlowMetrics, FlowRates};
 use crate::math::money::parse_f64;
 use crate::math::tvm;
@@ -370,10 +371,25 @@ impl Reading<'_> {
         let l = self.layout;
         let key_text = rec.get(l.key).unwrap_or("").trim();
         let key = if l.dated {
-            key_text
-                .parse::<NaiveDate>()
+            // chrono also takes `+2024-01-01`, `-0001-01-01` and
+            // `2024-2-29`; a date here is written one way, years 0001-9999.
+            let shaped = key_text.len() == 10
+                && key_text.bytes().enumerate().all(|(i, b)| match i {
+                    4 | 7 => b == b'-',
+                    _ => b.is_ascii_digit(),
+                })
+                && !key_text.starts_with("0000");
+            shaped
+                .then(|| key_text.parse::<NaiveDate>().ok())
+                .flatten()
                 .map(|d| i64::from(d.num_days_from_ce()))
-                .map_err(|_| Error::parse("date", "a date YYYY-MM-DD", format!("`{key_text}`")))?
+                .ok_or_else(|| {
+                    Error::parse(
+                        "date",
+                        "a date YYYY-MM-DD from 0001-01-01 to 9999-12-31",
+                        format!("`{key_text}`"),
+                    )
+                })?
         } else {
             match key_text.parse::<i64>() {
                 Ok(p) if (0..=MAX_PERIOD).contains(&p) => p,
@@ -386,7 +402,16 @@ impl Reading<'_> {
                 }
             }
         };
-        let amount = parse_f64("amount", rec.get(l.amount).unwrap_or(""))?;
+        let amount_text = rec.get(l.amount).unwrap_or("");
+        let amount = parse_f64("amount", amount_text)?;
+        // Bounded like every amount terrace reads, so sums stay finite.
+        if amount.abs() > MAX_MAGNITUDE {
+            return Err(Error::invalid(
+                "amount",
+                "an amount within ±1e15",
+                format!("`{}`", amount_text.trim()),
+            ));
+        }
         Ok((key, amount))
     }
 

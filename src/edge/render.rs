@@ -37,6 +37,12 @@ pub enum Cell {
     Empty,
 }
 
+/// From here on a number is written in exponent form: Rust writes an
+/// `f64` in full, and an NPV of 1e300 (a series discounted at a rate near
+/// −1) would be 301 digits. No amount terrace reads comes near (they are
+/// bounded by 1e15), so ordinary results keep their plain digits.
+const HUGE: f64 = 1e21;
+
 impl Cell {
     /// A model number shown with `decimals` places in tables; `None` and
     /// non-finite values become [`Cell::Empty`].
@@ -51,6 +57,7 @@ impl Cell {
         match self {
             Cell::Text(s) => s.clone(),
             Cell::Int(i) => i.to_string(),
+            Cell::Num(x, _) if x.abs() >= HUGE => format!("{x:e}"),
             Cell::Num(x, _) => x.to_string(),
             Cell::Dec(d) => d.to_string(),
             Cell::Bool(b) => b.to_string(),
@@ -60,6 +67,7 @@ impl Cell {
 
     fn table_text(&self) -> String {
         match self {
+            Cell::Num(x, _) if x.abs() >= HUGE => format!("{x:.3e}"),
             Cell::Num(x, d) => {
                 let text = format!("{x:.*}", *d as usize);
                 // A tiny negative (an expected loss of −1e-12 from rounding)
@@ -94,12 +102,19 @@ impl Cell {
     }
 }
 
-/// An exact amount as a JSON number. Amounts with at most 15 significant
-/// digits print exactly through the shortest `f64` representation.
+/// An exact amount as a JSON number when a JSON reader's `f64` holds it
+/// exactly (at most 15 significant digits always do), else as a string of
+/// its exact digits: 999999999999999.99 as a number would be read as 1e15,
+/// and a schedule's rows would no longer add up to the amount lent.
 pub fn decimal_json(d: Decimal) -> Value {
-    serde_json::from_str::<Number>(&d.normalize().to_string())
-        .map(Value::Number)
-        .unwrap_or_else(|_| Value::String(d.to_string()))
+    let text = d.normalize().to_string();
+    match serde_json::from_str::<Number>(&text) {
+        // The f64's shortest digits are the amount's: it reads back exactly.
+        Ok(n) if n.as_f64().map(|x| x.to_string()).as_deref() == Some(text.as_str()) => {
+            Value::Number(n)
+        }
+        _ => Value::String(d.to_string()),
+    }
 }
 
 /// Named columns and rows of cells.
@@ -227,6 +242,36 @@ mod tests {
             Cell::Int(3),
         ]);
         t
+    }
+
+    #[test]
+    fn amounts_json_cannot_hold_exactly_are_strings_of_their_digits() {
+        assert_eq!(decimal_json(dec!(88.85)), serde_json::json!(88.85));
+        assert_eq!(decimal_json(dec!(1000.00)), serde_json::json!(1000));
+        assert_eq!(
+            decimal_json(dec!(93000000000000.1)),
+            serde_json::json!(93000000000000.1)
+        );
+        assert_eq!(
+            decimal_json(dec!(999999999999999.99)),
+            Value::String("999999999999999.99".into())
+        );
+    }
+
+    #[test]
+    fn huge_numbers_are_written_in_exponent_form() {
+        let mut t = Table::new(["npv"]);
+        t.push(vec![Cell::Num(-1.5e300, 2)]);
+        t.push(vec![Cell::Num(123456789012345.67, 2)]);
+        assert_eq!(
+            render(&t, Format::Csv),
+            "npv\n-1.5e300\n123456789012345.67\n"
+        );
+        let table = render(&t, Format::Table);
+        assert!(
+            table.contains("-1.500e300") && table.contains("123456789012345.67"),
+            "{table}"
+        );
     }
 
     fn render(t: &Table, f: Format) -> String {
