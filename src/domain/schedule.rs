@@ -243,6 +243,16 @@ pub fn schedule(product: &Product, principal: Decimal, start: YearMonth) -> Resu
         ),
         principal
     );
+    // Every month of the schedule is a YYYY-MM that reads back.
+    ensure!(
+        start.plus_months(product.tenor_months).year() <= 9999,
+        "start",
+        format!(
+            "a start from which {} months end by 9999-12",
+            product.tenor_months
+        ),
+        start
+    );
     let dues = due_months(product, start)?;
     let maturity = *dues.last().expect("due_months returns at least one month");
 

@@ -71,6 +71,7 @@ pub fn run(args: &ScheduleArgs) -> Result<Outcome> {
         match overridden(&field) {
             Some(flag) => Error::usage(format!("{flag}: {}", e.message())),
             None if field == "principal" => Error::usage(format!("--principal: {}", e.message())),
+            None if field == "start" => Error::usage(format!("--start: {}", e.message())),
             None => source.locate(e),
         }
     };
