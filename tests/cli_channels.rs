@@ -125,6 +125,11 @@ fn bad_mixes_and_steps_name_file_line_and_field() {
     run(&f).stderr(
         predicate::str::contains("sum.csv, line 3").and(predicate::str::contains("sum to 1")),
     );
+    // A mix twice, after a blank line: named with both lines.
+    let f = write(&dir, "twice.csv", &format!("{a},{b}\n0.5,0.5\n\n0.5,0.5\n"));
+    run(&f).stderr(predicate::str::contains(
+        "twice.csv, line 4, field `shares`: expected each mix once, found the mix of line 2 again",
+    ));
     let f = write(&dir, "neg.csv", &format!("{a},{b}\n1.5,-0.5\n"));
     run(&f).stderr(
         predicate::str::contains("neg.csv, line 2").and(predicate::str::contains(format!("`{a}`"))),

@@ -210,7 +210,17 @@ fn read_mixes(path: &Path, names: &[String]) -> Result<Vec<Vec<f64>>> {
             .with_file(path)
             .with_line(line));
         }
-        mixes.push(mix);
+        // A mix given twice would be evaluated and listed twice.
+        if let Some(first) = mixes.iter().position(|m: &(Vec<f64>, u64)| m.0 == mix) {
+            return Err(Error::invalid(
+                "shares",
+                "each mix once",
+                format!("the mix of line {} again", mixes[first].1),
+            )
+            .with_file(path)
+            .with_line(line));
+        }
+        mixes.push((mix, line));
     }
     if mixes.is_empty() || mixes.len() > MAX_MIXES {
         return Err(Error::new(
@@ -219,7 +229,7 @@ fn read_mixes(path: &Path, names: &[String]) -> Result<Vec<Vec<f64>>> {
         )
         .with_file(path));
     }
-    Ok(mixes)
+    Ok(mixes.into_iter().map(|(mix, _)| mix).collect())
 }
 
 fn describe(names: &[String], mix: &[f64]) -> String {
