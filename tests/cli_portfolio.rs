@@ -627,3 +627,22 @@ fn a_row_id_is_any_text() {
     let loans = std::fs::read_to_string(out.join("loans.csv")).unwrap();
     assert!(loans.contains("\"MSE 001/é, ok\""), "{loans}");
 }
+
+#[test]
+fn unknown_and_unnamed_columns_are_named_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    // A `note` column and a trailing comma on every line.
+    let text: String = sample_head(2)
+        .lines()
+        .enumerate()
+        .map(|(i, l)| format!("{l},{},\n", if i == 0 { "note" } else { "x" }))
+        .collect();
+    let file = dir.path().join("extra.csv");
+    std::fs::write(&file, text).unwrap();
+    let (code, log) = run(&dir.path().join("o"), &file, &["--paths", "10"]);
+    assert_eq!(code, 0, "{log}");
+    assert!(
+        log.contains("ignoring unknown columns: `note`, an unnamed column (a trailing comma?)"),
+        "{log}"
+    );
+}

@@ -315,6 +315,13 @@ impl Product {
             "a fee in [0, 1e15]",
             self.fixed_fee
         );
+        // As a principal must be: a fee is charged in whole minor units.
+        ensure!(
+            self.fixed_fee.normalize().scale() <= self.minor_unit,
+            "fixed_fee",
+            format!("a fee in whole minor units ({} decimals)", self.minor_unit),
+            self.fixed_fee
+        );
         self.validate_collateral()?;
         self.lender.validate().map_err(|e| e.with_field("lender"))
     }
@@ -511,6 +518,7 @@ pub(crate) mod tests {
             ),
             (|p| p.fixed_fee = dec!(-1), "fixed_fee"),
             (|p| p.fixed_fee = dec!(1000000000000000.01), "fixed_fee"),
+            (|p| p.fixed_fee = dec!(0.015), "fixed_fee"),
             (|p| p.amortisation = Amortisation::Balloon, "balloon_share"),
             (
                 |p| {

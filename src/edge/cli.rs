@@ -108,13 +108,13 @@ pub struct ScheduleArgs {
     #[arg(long, value_name = "FILE")]
     pub product: PathBuf,
     /// Amount lent, in the currency's units, e.g. 1000 or 1250.50.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub principal: String,
     /// Disbursement month YYYY-MM; places harvest months on the calendar.
     #[arg(long, value_name = "YYYY-MM", default_value = "2026-01")]
     pub start: String,
     /// Override the product's nominal annual rate, e.g. 0.24.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub annual_rate: Option<String>,
     /// Override the product's tenor in months.
     #[arg(long)]
@@ -227,14 +227,19 @@ pub struct ChannelsArgs {
     #[arg(long)]
     pub activity: Option<String>,
     /// Grid of shares: every mix whose shares are multiples of STEP.
-    #[arg(long, default_value = "0.1", conflicts_with = "mixes")]
+    #[arg(
+        long,
+        default_value = "0.1",
+        conflicts_with = "mixes",
+        allow_negative_numbers = true
+    )]
     pub step: String,
     /// CSV of mixes instead of a grid: a header of channel names, one mix
     /// per row.
     #[arg(long, value_name = "FILE")]
     pub mixes: Option<PathBuf>,
     /// Annual PD ceiling for the recommended mix (F55 default 3%).
-    #[arg(long, default_value_t = 0.03)]
+    #[arg(long, default_value_t = 0.03, allow_negative_numbers = true)]
     pub pd_max: f64,
     /// Monte Carlo options.
     #[command(flatten)]
@@ -279,13 +284,13 @@ pub struct PortfolioArgs {
     #[arg(long)]
     pub threads: Option<usize>,
     /// Loading of yields and droughts on the region's weather factor (F29).
-    #[arg(long, default_value_t = 0.10)]
+    #[arg(long, default_value_t = 0.10, allow_negative_numbers = true)]
     pub rho_region: f64,
     /// Loading of prices on the value chain's price factor (F29).
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
     pub rho_chain: f64,
     /// Annual PD ceiling for a loan to count as viable (F55).
-    #[arg(long, default_value_t = 0.03)]
+    #[arg(long, default_value_t = 0.03, allow_negative_numbers = true)]
     pub pd_max: f64,
     /// Directory for loans.csv, segments.csv, portfolio.json and rejected.csv.
     #[arg(long, value_name = "DIR")]
@@ -320,7 +325,7 @@ pub struct CompareArgs {
     #[arg(long, value_name = "ID", default_value = "upgrading-60m-grace")]
     pub default_product: String,
     /// Annual PD ceiling of the lender's acceptance rule (F55 default 3%).
-    #[arg(long, default_value_t = 0.03)]
+    #[arg(long, default_value_t = 0.03, allow_negative_numbers = true)]
     pub pd_max: f64,
     /// Paths per loan (default 2,000 for a case; 30 per loan for a portfolio,
     /// so the 3,000-row sample runs in seconds: raise it for a report).
@@ -334,11 +339,11 @@ pub struct CompareArgs {
     pub threads: Option<usize>,
     /// Portfolio: loading of yields and droughts on the region's weather
     /// factor (F29; F30 default ρ 0.10 for concentrated agricultural books).
-    #[arg(long, default_value_t = 0.10)]
+    #[arg(long, default_value_t = 0.10, allow_negative_numbers = true)]
     pub rho_region: f64,
     /// Portfolio: loading of prices on the value chain's price factor (as
     /// `terrace portfolio`).
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
     pub rho_chain: f64,
     /// Output options.
     #[command(flatten)]
@@ -395,10 +400,10 @@ pub struct DesignArgs {
     #[arg(long)]
     pub threads: Option<usize>,
     /// Override the space's annual PD ceiling (constraints.pd_annual_max).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub pd_max: Option<f64>,
     /// Override the space's DSCR floor (constraints.dscr_p10_min).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub dscr_min: Option<f64>,
     /// Write the recommended product as a product file (TOML) that
     /// `schedule`, `appraise` and `simulate` accept.

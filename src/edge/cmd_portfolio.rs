@@ -298,10 +298,23 @@ fn run_book(
     let (reader, record) = open_csv(file, &REQUIRED_COLUMNS.join(", "))?;
     let header = Header::new(&record).map_err(|e| e.with_file(file).with_line(1))?;
     if !header.ignored().is_empty() {
+        // An empty name is a column with no header, most often from a
+        // trailing delimiter.
+        let names: Vec<String> = header
+            .ignored()
+            .iter()
+            .map(|n| {
+                if n.is_empty() {
+                    "an unnamed column (a trailing comma?)".to_string()
+                } else {
+                    format!("`{n}`")
+                }
+            })
+            .collect();
         eprintln!(
             "{}: ignoring unknown columns: {}",
             file.display(),
-            header.ignored().join(", ")
+            names.join(", ")
         );
     }
 
