@@ -187,12 +187,24 @@ pub fn parse_decimal(field: &str, text: &str) -> Result<Decimal> {
         Decimal::from_str(t).ok()
     };
     parsed.ok_or_else(|| {
-        Error::parse(
-            field,
-            "a decimal number such as 1250.50",
-            format!("`{text}`"),
-        )
+        // A number, but beyond what a Decimal holds: say that, not that it
+        // is no number.
+        let expected = match t.parse::<f64>() {
+            Ok(v) if v.is_finite() && !t.contains('_') => beyond_decimal(v),
+            _ => "a decimal number such as 1250.50",
+        };
+        Error::parse(field, expected, format!("`{text}`"))
     })
+}
+
+/// What a number `v` that no `Decimal` holds should have been: smaller
+/// (a Decimal reaches about 7.9e28), or with fewer decimal places (28).
+fn beyond_decimal(v: f64) -> &'static str {
+    if v.abs() >= 1.0 {
+        "a decimal number below 7.9e28 in magnitude"
+    } else {
+        "a decimal number with at most 28 decimal places"
+    }
 }
 
 /// Parses a finite `f64` model number from text; rejects `NaN`, `inf` and
@@ -268,14 +280,8 @@ impl serde::de::Visitor<'_> for DecimalVisitor {
         }
         // Out of a Decimal's range: too large (about 7.9e28), or with
         // more than 28 decimal places.
-        Decimal::from_scientific(&shortest).map_err(|_| {
-            let want = if v.abs() >= 1.0 {
-                "a decimal number below 7.9e28 in magnitude"
-            } else {
-                "a decimal number with at most 28 decimal places"
-            };
-            E::custom(format!("expected {want}, found {shown}"))
-        })
+        Decimal::from_scientific(&shortest)
+            .map_err(|_| E::custom(format!("expected {}, found {shown}", beyond_decimal(v))))
     }
 }
 
@@ -462,6 +468,18 @@ mod tests {
         assert_eq!(t.v, dec!(65000));
         assert!(toml::from_str::<T>("v = 0.12345678901234567").is_err());
         assert!(toml::from_str::<T>("v = nan").is_err());
+    }
+
+    #[test]
+    fn text_beyond_a_decimals_range_is_called_too_large() {
+        let e = parse_decimal("x", "123456789012345678901234567890.5").unwrap_err();
+        assert!(e.message().contains("below 7.9e28"), "{e}");
+        let e = parse_decimal("x", "1e300").unwrap_err();
+        assert!(e.message().contains("below 7.9e28"), "{e}");
+        let e = parse_decimal("x", "1e-300").unwrap_err();
+        assert!(e.message().contains("at most 28 decimal places"), "{e}");
+        let e = parse_decimal("x", "12a").unwrap_err();
+        assert!(e.message().contains("such as 1250.50"), "{e}");
     }
 
     #[test]
