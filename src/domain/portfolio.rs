@@ -464,12 +464,19 @@ pub fn parse_row(
     let id_opt = (!id.is_empty()).then_some(id);
     let reject = |field: &str, reason: String| RowError::new(line, id_opt, field, reason);
     if record.len() != header.len() {
+        // A quote left open swallows the lines after it into one field.
+        let spans = record.iter().any(|f| f.contains('\n'));
         return Err(reject(
             "fields",
             format!(
-                "expected {} fields (as in the header), found {}",
+                "expected {} fields (as in the header), found {}{}",
                 header.len(),
-                record.len()
+                record.len(),
+                if spans {
+                    "; a field runs over several lines: is a quote (\") on this line left open?"
+                } else {
+                    ""
+                }
             ),
         ));
     }

@@ -153,14 +153,14 @@ impl<R: Read> LfLineEnds<R> {
 /// for it, before any blank lines it skipped; the reader's position after
 /// the record is exact (every record ends with a line end, see
 /// [`LfLineEnds`]), so the start is that line less one, less the line ends
-/// inside quoted fields.
+/// inside quoted fields. A quote left open runs to the end of the file and
+/// takes the last line end in, so the count comes one short; the crate's
+/// line, never later than the true one, bounds it.
 pub fn record_line<R: Read>(reader: &csv::Reader<R>, record: &csv::StringRecord) -> u64 {
     let inside: usize = record.iter().map(|f| f.matches('\n').count()).sum();
-    reader
-        .position()
-        .line()
-        .saturating_sub(1 + inside as u64)
-        .max(1)
+    let counted = reader.position().line().saturating_sub(1 + inside as u64);
+    let looked = record.position().map_or(1, csv::Position::line);
+    counted.max(looked).max(1)
 }
 
 /// The last line of a record `reader` could not read (bytes that are not
@@ -559,5 +559,22 @@ mod tests {
             }
         }
         assert_eq!(seen, [1, 3, 5, 6]);
+    }
+
+    #[test]
+    fn a_quote_left_open_names_the_line_it_opens_on() {
+        for last in ["", "\n"] {
+            let text = format!("h1,h2\na,1\n\"b,2\nc,3\nd,4{last}");
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(LfLineEnds::new(text.as_bytes()));
+            let mut record = csv::StringRecord::new();
+            let mut lines = Vec::new();
+            while reader.read_record(&mut record).unwrap() {
+                lines.push(record_line(&reader, &record));
+            }
+            assert_eq!(lines, [1, 2, 3], "{last:?}");
+        }
     }
 }
