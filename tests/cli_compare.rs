@@ -142,7 +142,7 @@ fn a_row_that_is_not_utf8_is_rejected_and_the_rest_evaluated() {
         .args(["--instruments", "data/instruments", "--paths", "4"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("line 4, field `record`"))
+        .stderr(predicate::str::contains("line 4, field `column 1`"))
         .stdout(predicate::str::contains("3 rows, 2 evaluated, 1 rejected"));
 }
 

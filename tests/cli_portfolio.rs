@@ -291,6 +291,11 @@ fn shares_not_summing_to_one_and_bad_encoding_are_rejected_rows() {
     let rej = std::fs::read_to_string(out.join("rejected.csv")).unwrap();
     assert!(rej.contains("channel_mix"), "{rej}");
     assert!(rej.to_lowercase().contains("utf-8"), "{rej}");
+    // The line and column of the bytes, not the csv crate's record count.
+    assert!(
+        rej.contains("\n42,,column 2,\"expected UTF-8 text"),
+        "{rej}"
+    );
 }
 
 #[test]

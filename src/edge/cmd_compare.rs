@@ -16,7 +16,9 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use super::cli::{CompareArgs, Outcome};
-use super::files::{csv_error, failed_record_line, open_csv, record_line, toml_files_in};
+use super::files::{
+    csv_error, failed_record_line, open_csv, record_line, toml_files_in, utf8_fault,
+};
 use super::render::{write_json, Cell, Format, Table};
 use super::shared::{load_case, load_products, progress_bar, with_pool};
 use super::toml_file::load;
@@ -214,7 +216,8 @@ fn run_portfolio(args: &CompareArgs, path: &Path, instruments: &[Instrument]) ->
             // is a rejected row, as in `terrace portfolio`: the run goes on.
             Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => {
                 let line = failed_record_line(&reader);
-                rejected.push(RowError::new(line, None, "record", e.to_string()));
+                let (column, reason) = utf8_fault(&e);
+                rejected.push(RowError::new(line, None, &column, reason));
                 index += 1;
                 continue;
             }

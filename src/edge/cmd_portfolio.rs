@@ -20,7 +20,7 @@ use serde_json::json;
 use super::bundled;
 use super::cli::{Outcome, PortfolioArgs};
 use super::columnar::{write_parquet, write_segments};
-use super::files::{csv_error, failed_record_line, open_csv, record_line, Sink};
+use super::files::{csv_error, failed_record_line, open_csv, record_line, utf8_fault, Sink};
 use super::render::{write_json, Cell, Table};
 use super::shared::{load_products, progress_bar, with_pool};
 use crate::domain::case::Case;
@@ -177,9 +177,8 @@ impl<'c, R: Read> Rows<'c, R> {
                 Err(e) => {
                     self.rows_in += 1;
                     let line = failed_record_line(&self.reader);
-                    batch
-                        .bad
-                        .push(RowError::new(line, None, "record", e.to_string()));
+                    let (column, reason) = utf8_fault(&e);
+                    batch.bad.push(RowError::new(line, None, &column, reason));
                     continue;
                 }
             }

@@ -163,6 +163,18 @@ pub fn record_line<R: Read>(reader: &csv::Reader<R>, record: &csv::StringRecord)
     counted.max(looked).max(1)
 }
 
+/// Where and what a record's bytes that are not UTF-8 are, for a rejected
+/// row: the 1-based column and the reason (the csv crate's own text names
+/// its record count and byte offset, which mean nothing to a user).
+pub fn utf8_fault(e: &csv::Error) -> (String, String) {
+    let column = match e.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => format!("column {}", err.field() + 1),
+        _ => "record".to_string(),
+    };
+    let reason = "expected UTF-8 text, found bytes that are not (save the file as UTF-8, \"CSV UTF-8\" in a spreadsheet)".to_string();
+    (column, reason)
+}
+
 /// The last line of a record `reader` could not read (bytes that are not
 /// UTF-8): its fields, which would say how many lines it spans, are not
 /// at hand.
