@@ -488,6 +488,14 @@ pub fn parse_row(
                 "expected a value, found an empty field".into(),
             ));
         }
+        // A NUL or a line break in an id or a segment name would be
+        // written raw into every output that names the row.
+        if t.chars().any(char::is_control) {
+            return Err(reject(
+                field,
+                format!("expected text without control characters, found `{t}`"),
+            ));
+        }
         Ok(t.to_owned())
     };
     let money = |field: &str, positive: bool| -> std::result::Result<Decimal, RowError> {
@@ -1358,6 +1366,23 @@ mod tests {
         row.baseline_costs = Decimal::ZERO;
         row.expected_uplift = Some(0.2);
         assert_eq!(apply(&row, t).unwrap_err().field, "expected_uplift");
+    }
+
+    #[test]
+    fn text_with_control_characters_is_refused() {
+        for (field, value) in [
+            ("region", "Me\0ru"),
+            ("id", "A\nB"),
+            ("value_chain", "cof\u{7}fee"),
+        ] {
+            let e = rejected(field, value);
+            assert_eq!(e.field, field);
+            assert!(
+                e.reason.contains("without control characters"),
+                "{}",
+                e.reason
+            );
+        }
     }
 
     #[test]
