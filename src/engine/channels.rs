@@ -40,9 +40,11 @@ pub fn grid(channels: usize, step: &str) -> Result<Vec<Vec<f64>>> {
     }
     let k = Decimal::ONE / d;
     if k.fract() != Decimal::ZERO {
+        // Shown to enough places that a near miss (1/0.33333 = 3.00003)
+        // does not read as a whole number.
         return Err(bad(format!(
             "{step} (1/{step} = {} is not a whole number)",
-            k.round_dp(4)
+            k.round_dp(10).normalize()
         )));
     }
     let k = k.to_usize().ok_or_else(|| bad(step.to_string()))?;
