@@ -232,20 +232,12 @@ pub struct LossRow {
     pub loss: f64,
 }
 
-/// The text columns of the files a book report reads.
-const TEXT_COLUMNS: [&str; 11] = [
-    "id",
-    "product",
-    "value_chain",
-    "upgrading",
-    "region",
-    "owner_gender",
-    "currency",
-    "verdict",
-    "viable",
-    "dimension",
-    "segment",
-];
+/// Whether `column` of a file a book report reads holds text: the loans'
+/// first seven (id to currency), their verdicts, and the segments' names.
+fn is_text_column(column: &str) -> bool {
+    LOAN_COLUMNS[..7].contains(&column)
+        || ["verdict", "viable", "dimension", "segment"].contains(&column)
+}
 
 /// Parses a CSV with the columns `expected`, in any order with no others
 /// missing; errors name the file, the line and the column.
@@ -292,7 +284,7 @@ pub fn parse_csv<T: serde::de::DeserializeOwned>(
         if let Some(j) = record.iter().enumerate().position(|(j, f)| {
             let f = f.trim_start_matches(['+', '-']).to_ascii_lowercase();
             matches!(f.as_str(), "nan" | "inf" | "infinity")
-                && !header.get(j).is_some_and(|h| TEXT_COLUMNS.contains(&h))
+                && !header.get(j).is_some_and(is_text_column)
         }) {
             let column = header.get(j).unwrap_or("?");
             let e = Error::parse(
@@ -384,6 +376,29 @@ mod tests {
         assert!(
             e.contains("invalid float literal") && !e.contains("byte"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn the_loans_text_columns_come_first() {
+        let text: Vec<&str> = LOAN_COLUMNS
+            .iter()
+            .copied()
+            .filter(|c| is_text_column(c))
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "id",
+                "product",
+                "value_chain",
+                "upgrading",
+                "region",
+                "owner_gender",
+                "currency",
+                "verdict",
+                "viable"
+            ]
         );
     }
 
