@@ -275,12 +275,22 @@ impl RowError {
     /// A library error turned into a rejection of the row at `line`; the
     /// error's field (if any) becomes the field, its message the reason.
     pub fn from_error(e: &Error, line: u64, id: Option<&str>) -> RowError {
-        RowError::new(
-            line,
-            id,
-            e.location().field.clone().unwrap_or_default(),
-            e.message(),
-        )
+        let field = e.location().field.clone().unwrap_or_default();
+        // A product's principal is made from the row's requested amount:
+        // name the column the user wrote (a requested amount of 0.0000001
+        // rounds to a principal of 0.00).
+        if let Some(product) = field.strip_suffix(".principal") {
+            return RowError::new(
+                line,
+                id,
+                "requested_amount",
+                format!(
+                    "{product}: the principal lent (requested_amount less any down payment, in the currency's minor unit) {}",
+                    e.message()
+                ),
+            );
+        }
+        RowError::new(line, id, field, e.message())
     }
 }
 
@@ -1383,6 +1393,25 @@ mod tests {
                 e.reason
             );
         }
+    }
+
+    #[test]
+    fn a_principal_error_names_the_requested_amount() {
+        let e =
+            Error::invalid("principal", "an amount in (0, 1e15]", "0.00").with_field("product `p`");
+        let r = RowError::from_error(&e, 4, Some("A"));
+        assert_eq!(r.field, "requested_amount");
+        assert!(
+            r.reason.starts_with("product `p`: the principal lent"),
+            "{}",
+            r.reason
+        );
+        assert!(r.reason.ends_with("found 0.00"), "{}", r.reason);
+        let e = Error::invalid("horizon", "x", "y").with_field("product `p`");
+        assert_eq!(
+            RowError::from_error(&e, 4, None).field,
+            "product `p`.horizon"
+        );
     }
 
     #[test]
