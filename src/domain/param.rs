@@ -32,12 +32,17 @@ fn within(x: f64) -> bool {
     x.is_finite() && x.abs() <= MAX_MAGNITUDE
 }
 
-/// The error for a plain number out of bounds.
-fn out_of_bounds(x: impl fmt::Display) -> String {
-    format!(
-        "expected a finite number within ±1e15, found {}",
-        compact(x)
-    )
+/// A plain number as a fixed input, if it is within bounds; the error
+/// quotes it as written (`written`: an integer stays an integer).
+fn fixed<E: de::Error>(x: f64, written: impl fmt::Display) -> Result<Param, E> {
+    if within(x) {
+        Ok(Param::fixed(x))
+    } else {
+        Err(E::custom(format!(
+            "expected a finite number within ±1e15, found {}",
+            compact(written)
+        )))
+    }
 }
 
 /// A model input: a distribution (possibly a fixed number) and an optional
@@ -297,27 +302,15 @@ impl<'de> Visitor<'de> for ParamVisitor {
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Param, E> {
-        if within(v) {
-            Ok(Param::fixed(v))
-        } else {
-            Err(E::custom(out_of_bounds(v)))
-        }
+        fixed(v, v)
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Param, E> {
-        if within(v as f64) {
-            Ok(Param::fixed(v as f64))
-        } else {
-            Err(E::custom(out_of_bounds(v)))
-        }
+        fixed(v as f64, v)
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Param, E> {
-        if within(v as f64) {
-            Ok(Param::fixed(v as f64))
-        } else {
-            Err(E::custom(out_of_bounds(v)))
-        }
+        fixed(v as f64, v)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Param, A::Error> {
